@@ -1,0 +1,81 @@
+"""What every recurrent cell provides, so one BPTT routine serves RNN, LSTM and GRU.
+
+A cell maps (gi, gh, state_prev) to state_new, where
+    gi = W_ih x_t + b_ih        (input projection, all gates stacked in torch.nn order)
+    gh = W_hh h_{t-1} + b_hh    (recurrent projection, same layout)
+Every gate acts unit by unit, so a step's local derivatives are diagonal and fit in three
+tensors (see `LocalDerivatives`). The chain rule through time then needs only these and the two
+weight matrices:
+    d gi   = sum_c d state_c * coef_gi[c]
+    d gh   = sum_c d state_c * coef_gh[c]
+    d prev = sum_c d state_c * direct[c]  +  (d gh) W_hh   (the last term reaches h_{t-1} only)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class LocalDerivatives:
+    """Per-unit partial derivatives of one step (leading dims are free, e.g. time).
+
+    coef_gi[..., c, g, j] = d state_c[j] / d gi_g[j]
+    coef_gh[..., c, g, j] = d state_c[j] / d gh_g[j]
+    direct[..., c, p, j]  = d state_c[j] / d state_prev_p[j] with gi and gh held fixed
+    """
+
+    coef_gi: Tensor  # (..., C, G, H)
+    coef_gh: Tensor  # (..., C, G, H)
+    direct: Tensor  # (..., C, C, H)
+
+    def at(self, t: int) -> LocalDerivatives:
+        return LocalDerivatives(self.coef_gi[t], self.coef_gh[t], self.direct[t])
+
+
+class Cell(Protocol):
+    kind: str
+    gates: tuple[str, ...]  # in torch.nn's stacking order
+    states: tuple[str, ...]  # ("h",) or ("h", "c"); h is always first
+
+    def step(self, gi: Tensor, gh: Tensor, prev: tuple[Tensor, ...]) -> tuple[tuple[Tensor, ...], dict[str, Tensor]]:
+        """One time step: new state and the named gate activations."""
+        ...
+
+    def local(self, gi: Tensor, gh: Tensor, prev: Tensor, new: Tensor) -> LocalDerivatives:
+        """Local derivatives, vectorised: prev and new are (..., C, H) stacked states."""
+        ...
+
+
+def split_gates(x: Tensor, n: int) -> tuple[Tensor, ...]:
+    return x.chunk(n, dim=-1)
+
+
+def step_backward(
+    loc: LocalDerivatives, d_new: Tensor, W_hh: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Carry adjoints through one step of one layer.
+
+    d_new: (..., C, H) adjoint of the new state. Returns (d_prev (..., C, H), d_gi, d_gh (..., G*H)).
+    """
+    d_gh = _contract(d_new, loc.coef_gh).flatten(-2)
+    d_gi = d_gh if loc.coef_gi is loc.coef_gh else _contract(d_new, loc.coef_gi).flatten(-2)
+    d_prev = _contract(d_new, loc.direct)
+    d_prev[..., 0, :] += d_gh @ W_hh
+    return d_prev, d_gi, d_gh
+
+
+def _contract(d: Tensor, coef: Tensor) -> Tensor:
+    """sum_c d[..., c, None, :] * coef[..., c, :, :]  (C is 1 or 2: a loop beats einsum here)."""
+    out = d[..., 0, None, :] * coef[..., 0, :, :]
+    for c in range(1, d.shape[-2]):
+        out = torch.addcmul(out, d[..., c, None, :], coef[..., c, :, :])
+    return out
+
+
+def stacked(state: tuple[Tensor, ...]) -> Tensor:
+    return torch.stack(state, dim=-2)

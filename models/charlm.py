@@ -1,0 +1,169 @@
+"""Character-level language model around a recurrent cell.
+
+    x_t = onehot(token_t)                      (V,)   tokens enter as one-hot vectors, no embedding
+    S^l_t = cell(W_ih^l x^l_t + b_ih^l, W_hh^l h^l_{t-1} + b_hh^l, S^l_{t-1}),  x^0 = x, x^l = h^{l-1}
+    logits_t = W_out h^{L-1}_t + b_out          next-character scores
+    L_t = -log softmax(logits_t)[token_{t+1}]   t = 0 .. T-2 (the last step has no target)
+    L = sum_t L_t                               the total loss BPTT differentiates
+
+Parameters carry torch.nn's names, shapes and gate order (weight_ih_l0 is (G*H, V) because the input
+is one-hot), so `load_into_torch` copies them into torch.nn.RNN/LSTM/GRU unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from models.cell import Cell, stacked
+from models.elman import ACTIVATIONS, ElmanCell
+from models.gru import GRUCell
+from models.init import init_recurrent
+from models.lstm import LSTMCell
+
+ARCHS = ("rnn", "lstm", "gru")
+
+
+@dataclass(frozen=True)
+class RecurrentConfig:
+    arch: str = "lstm"  # rnn | lstm | gru
+    vocab_size: int = 32
+    hidden_size: int = 64
+    layers: int = 1  # 1 to 3 stacked layers
+    activation: str = "tanh"  # Elman RNN only: tanh | relu | sigmoid | linear
+    seed: int = 0
+    spectral_norm: float | None = None  # target largest singular value of W_hh (per gate block)
+    identity_init: bool = False  # IRNN: W_hh = I, zero biases (Elman RNN only)
+    forget_bias: float | None = None  # LSTM only: effective forget-gate bias
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, not {self.arch!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}")
+        if not 1 <= self.layers <= 3:
+            raise ValueError("layers must be between 1 and 3")
+        if self.hidden_size < 1 or self.vocab_size < 1:
+            raise ValueError("hidden_size and vocab_size must be positive")
+        if self.spectral_norm is not None and not self.spectral_norm >= 0:
+            raise ValueError("spectral_norm must be a non-negative number")
+        if self.identity_init and self.arch != "rnn":
+            raise ValueError("identity_init (IRNN) applies to the Elman RNN only")
+        if self.forget_bias is not None and self.arch != "lstm":
+            raise ValueError("forget_bias applies to the LSTM only")
+
+    def make_cell(self) -> Cell:
+        if self.arch == "rnn":
+            return ElmanCell(self.activation)
+        return LSTMCell() if self.arch == "lstm" else GRUCell()
+
+
+@dataclass(frozen=True)
+class LayerRun:
+    """Everything one layer did over the sequence (detached when produced by `unroll`)."""
+
+    gi: Tensor  # (T, G*H)  W_ih x_t + b_ih
+    gh: Tensor  # (T, G*H)  W_hh h_{t-1} + b_hh
+    states: Tensor  # (T+1, C, H)  states[0] is the initial (zero) state
+    gates: dict[str, Tensor]  # name -> (T, H)
+
+
+@dataclass(frozen=True)
+class Unrolled:
+    layers: list[LayerRun]
+    logits: Tensor  # (T, V)
+
+    @property
+    def top_h(self) -> Tensor:  # (T, H)
+        return self.layers[-1].states[1:, 0]
+
+
+class CharRNN(nn.Module):
+    def __init__(self, config: RecurrentConfig, device: torch.device | str = "cpu") -> None:
+        super().__init__()
+        self.config = config
+        self.cell = config.make_cell()
+        H, V = config.hidden_size, config.vocab_size
+        params = init_recurrent(
+            n_gates=len(self.cell.gates),
+            vocab_size=V,
+            hidden_size=H,
+            layers=config.layers,
+            seed=config.seed,
+            spectral_norm=config.spectral_norm,
+            identity_init=config.identity_init,
+            forget_bias=config.forget_bias,
+        )
+        self.readout = nn.Linear(H, V)
+        for name, value in params.items():
+            if name.startswith("readout."):
+                getattr(self.readout, name.split(".")[1]).data.copy_(value)
+            else:
+                self.register_parameter(name, nn.Parameter(value))
+        self.to(device)
+
+    def weights(self, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        return tuple(getattr(self, f"{w}_l{layer}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def input_projection(self, layer: int, x: Tensor) -> Tensor:
+        """gi for all steps at once: a column lookup for one-hot tokens, a matmul above."""
+        W_ih, _, b_ih, _ = self.weights(layer)
+        return (W_ih.t()[x] if layer == 0 else x @ W_ih.t()) + b_ih
+
+    def run_layer(self, layer: int, gi: Tensor, truncation: int | None = None) -> LayerRun:
+        """The time loop of one layer; truncation k detaches the carried state every k steps."""
+        _, W_hh, _, b_hh = self.weights(layer)
+        T, H = gi.shape[0], self.config.hidden_size
+        zero = gi.new_zeros(H)
+        state = tuple(zero for _ in self.cell.states)
+        states, ghs, gates = [stacked(state)], [], {g: [] for g in self.cell.gates}
+        for t in range(T):
+            if truncation and t > 0 and t % truncation == 0:
+                state = tuple(s.detach() for s in state)
+            gh = torch.addmv(b_hh, W_hh, state[0])
+            state, step_gates = self.cell.step(gi[t], gh, state)
+            states.append(stacked(state))
+            ghs.append(gh)
+            for g, value in step_gates.items():
+                gates[g].append(value)
+        return LayerRun(
+            gi=gi,
+            gh=torch.stack(ghs),
+            states=torch.stack(states),
+            gates={g: torch.stack(v) for g, v in gates.items()},
+        )
+
+    def unroll(self, tokens: Tensor, truncation: int | None = None) -> Unrolled:
+        runs, x = [], tokens
+        for layer in range(self.config.layers):
+            run = self.run_layer(layer, self.input_projection(layer, x), truncation)
+            runs.append(run)
+            x = run.states[1:, 0]
+        return Unrolled(runs, self.readout(x))
+
+    def forward(self, tokens: Tensor, truncation: int | None = None) -> Tensor:
+        """Next-character logits (T, V); differentiable, for autograd checks and training."""
+        return self.unroll(tokens, truncation).logits
+
+
+def step_losses(logits: Tensor, tokens: Tensor) -> Tensor:
+    """L_t for t = 0..T-2: cross-entropy of step t's logits against token t+1."""
+    return F.cross_entropy(logits[:-1], tokens[1:], reduction="none")
+
+
+def load_into_torch(model: CharRNN) -> nn.Module:
+    """The equivalent torch.nn.RNN/LSTM/GRU with this model's recurrent weights."""
+    cfg = model.config
+    kwargs = dict(input_size=cfg.vocab_size, hidden_size=cfg.hidden_size, num_layers=cfg.layers)
+    if cfg.arch == "rnn":
+        if cfg.activation not in ("tanh", "relu"):
+            raise ValueError("torch.nn.RNN supports only tanh and relu")
+        module: nn.Module = nn.RNN(nonlinearity=cfg.activation, **kwargs)
+    else:
+        module = (nn.LSTM if cfg.arch == "lstm" else nn.GRU)(**kwargs)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("readout.")}
+    module.load_state_dict(state)
+    return module.to(next(model.parameters()).device)

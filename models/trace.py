@@ -1,0 +1,228 @@
+"""The recurrent trace: everything a learner can look at for one model, one text and one knob set.
+
+`trace_recurrent` runs the gate-by-gate forward pass, then the explicit BPTT recursion (models.bptt)
+once with one row per loss term, which yields at the same time
+  - ||dL/dh_t|| (and ||dL/dc_t||) per step and layer,
+  - the T x T gradient-flow matrix G[t][s] = ||dL_t/dh_s|| of the top layer (0 for s > t),
+  - the parameter gradients of the total loss (under truncation, if asked for),
+then the one-step Jacobian norms, the Pascanu quantities of W_hh, and clipping.
+
+Exploding settings never raise: inf/nan stay in the arrays and the steps where they appear are
+flagged, so the web layer can send them as null.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from models.bptt import LayerWeights, bptt
+from models.charlm import CharRNN, RecurrentConfig, step_losses
+from models.clipping import CLIP_MODES, clip_gradients, total_norm
+from models.device import pick_device
+from models.elman import ACTIVATIONS
+from models.init import largest_singular_value, spectral_radius
+from models.jacobian import jacobian_norms
+from models.vocab import Vocab
+
+
+@dataclass(frozen=True)
+class TraceOptions:
+    truncation: int | None = None  # detach the carried state every k steps; None = full BPTT
+    clip_mode: str | None = None  # "norm" | "value" | None
+    clip_threshold: float | None = None
+    device: str = "auto"  # auto | cpu | cuda
+
+    def __post_init__(self) -> None:
+        if self.truncation is not None and self.truncation < 1:
+            raise ValueError("truncation must be at least 1 (or None for full BPTT)")
+        if self.clip_mode not in (None, *CLIP_MODES):
+            raise ValueError(f"clip_mode must be one of {CLIP_MODES} or None")
+        if self.clip_mode is not None and not (self.clip_threshold is not None and self.clip_threshold > 0):
+            raise ValueError("clip_threshold must be a positive number when clip_mode is set")
+
+
+@dataclass(frozen=True)
+class WeightStats:
+    """Per layer and gate block of W_hh: what Pascanu et al.'s bound is made of."""
+
+    sigma_max: list[list[float]]  # [layer][gate block] largest singular value
+    spectral_radius: list[float] | None  # [layer] largest |eigenvalue| of W_hh (Elman RNN only)
+    gamma: float | None  # bound on |phi'| (Elman RNN only)
+    decay_bound: list[float] | None  # gamma * sigma_max per layer: one-step factor the bound allows
+
+
+@dataclass(frozen=True)
+class RecurrentTrace:
+    config: RecurrentConfig
+    options: TraceOptions
+    vocab: tuple[str, ...]
+    tokens: np.ndarray  # (T,) ids
+    # forward, per step
+    h: np.ndarray  # (T, L, H)
+    c: np.ndarray | None  # (T, L, H) LSTM only
+    gates: dict[str, np.ndarray]  # name -> (T, L, H)
+    probs: np.ndarray  # (T, V) next-character probabilities
+    loss: np.ndarray  # (T-1,) L_t
+    total_loss: float
+    forward_overflow: np.ndarray  # (T,) bool: a forward value at step t is inf/nan
+    # backward
+    grad_h: np.ndarray  # (T, L) ||dL/dh_t|| per layer (under truncation if set)
+    grad_c: np.ndarray | None  # (T, L) ||dL/dc_t|| (LSTM)
+    grad_flow: np.ndarray  # (T, T) ||dL_t/dh_s|| top layer; row T-1 is 0 (no L_{T-1})
+    grad_flow_c: np.ndarray | None  # (T, T) ||dL_t/dc_s|| top layer (LSTM)
+    grad_flow_input: np.ndarray  # (T, T) ||dL_t/dx_s|| w.r.t. the one-hot input at s
+    jacobian_norm: np.ndarray  # (T,) ||dS_t/dS_{t-1}||_2 over the whole stacked state
+    weight_stats: WeightStats
+    cuts: list[int]  # truncation cuts: no gradient flows from step s to s-1
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]  # dL/dtheta before clipping (truncated if truncation is set)
+    clipped_grads: dict[str, np.ndarray]
+    param_grad_norm: dict[str, tuple[float, float]]  # name -> (before, after clipping)
+    grad_norm_before_clip: float
+    grad_norm_after_clip: float
+    truncated_vs_full: dict[str, float] | None  # cosine and norm ratio of the parameter gradient
+    backward_overflow: np.ndarray  # (T,) bool
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def overflow(self) -> np.ndarray:
+        return self.forward_overflow | self.backward_overflow
+
+
+@contextmanager
+def flushed_denormals():
+    """Vanishing gradients pass through subnormal floats, which slow CPU arithmetic many-fold."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def _np(x: torch.Tensor) -> np.ndarray:
+    return x.detach().cpu().numpy()
+
+
+def _not_finite_per_step(*arrays: torch.Tensor) -> torch.Tensor:
+    flags = [~torch.isfinite(a.flatten(1)).all(1) for a in arrays]
+    return torch.stack(flags).any(0)
+
+
+def _weight_stats(model: CharRNN) -> WeightStats:
+    cfg, G = model.config, max(len(model.cell.gates), 1)
+    sig = []
+    for layer in range(cfg.layers):
+        blocks = model.weights(layer)[1].detach().cpu().chunk(G, 0)
+        sig.append([largest_singular_value(b) for b in blocks])
+    if cfg.arch != "rnn":  # Pascanu's bound is stated for h_t = phi(W_hh h_{t-1} + ...)
+        return WeightStats(sig, None, None, None)
+    rad = [spectral_radius(model.weights(layer)[1].detach().cpu()) for layer in range(cfg.layers)]
+    gamma = ACTIVATIONS[cfg.activation].gamma
+    return WeightStats(sig, rad, gamma, [gamma * s[0] for s in sig])
+
+
+def _parameter_grads(model, tokens, run, d_gi, d_gh, d_logits):
+    """dL/dtheta from the per-step adjoints of gi and gh (summed over loss terms)."""
+    grads = {}
+    x = tokens
+    for layer, lr in enumerate(run.layers):
+        gi_adj, gh_adj = d_gi[:, layer], d_gh[:, layer]  # (T, G*H)
+        if layer == 0:  # one-hot input: W_ih's column for token x_t collects step t's adjoint
+            W = torch.zeros_like(model.weights(0)[0]).t()
+            grads["weight_ih_l0"] = W.index_add_(0, x, gi_adj).t()
+        else:
+            grads[f"weight_ih_l{layer}"] = gi_adj.t() @ x
+        grads[f"weight_hh_l{layer}"] = gh_adj.t() @ lr.states[:-1, 0]
+        grads[f"bias_ih_l{layer}"] = gi_adj.sum(0)
+        grads[f"bias_hh_l{layer}"] = gh_adj.sum(0)
+        x = lr.states[1:, 0]
+    grads["readout.weight"] = d_logits.t() @ run.top_h
+    grads["readout.bias"] = d_logits.sum(0)
+    return grads
+
+
+def _flat(grads: dict[str, torch.Tensor]) -> torch.Tensor:
+    return torch.cat([g.reshape(-1) for g in grads.values()])
+
+
+def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | None = None) -> RecurrentTrace:
+    """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters)."""
+    options = options or TraceOptions()
+    if len(text) < 2:
+        raise ValueError("text must have at least 2 characters (a step and its next character)")
+    vocab = Vocab.from_text(text)
+    config = RecurrentConfig(**{**config.__dict__, "vocab_size": len(vocab)})
+    device = pick_device(options.device)
+    model = CharRNN(config, device)
+    tokens = torch.tensor(vocab.encode(text), device=device)
+    T, L = len(tokens), config.layers
+
+    with torch.no_grad(), flushed_denormals():
+        run = model.unroll(tokens)
+        logits = run.logits
+        probs = torch.softmax(logits, -1)
+        loss = step_losses(logits, tokens)
+        # dL/dlogits_t = p_t - onehot(token_{t+1}); the last step has no target
+        d_logits = probs.clone()
+        d_logits[:-1] -= F.one_hot(tokens[1:], len(vocab)).to(probs.dtype)
+        d_logits[-1] = 0
+        d_top = d_logits @ model.readout.weight  # (T, H)
+
+        local = [model.cell.local(r.gi, r.gh, r.states[:-1], r.states[1:]) for r in run.layers]
+        weights = [LayerWeights(*model.weights(layer)[:2]) for layer in range(L)]
+        rows = bptt(local, weights, d_top, per_row=True, truncation=options.truncation)
+        grads = _parameter_grads(model, tokens, run, rows.d_gi, rows.d_gh, d_logits)
+
+        truncated_vs_full = None
+        if rows.cuts:
+            full = bptt(local, weights, d_top, per_row=False)
+            full_grads = _parameter_grads(model, tokens, run, full.d_gi, full.d_gh, d_logits)
+            a, b = _flat(grads), _flat(full_grads)
+            truncated_vs_full = {
+                "cosine": float(F.cosine_similarity(a, b, dim=0)),
+                "norm_ratio": float(a.norm() / b.norm()),
+            }
+
+        jac = jacobian_norms(local, weights)
+        clipped = clip_gradients(grads, options.clip_mode, options.clip_threshold)
+
+        states = torch.stack([r.states[1:] for r in run.layers], 1)  # (T, L, C, H)
+        gates = {g: torch.stack([r.gates[g] for r in run.layers], 1) for g in model.cell.gates}
+        fwd_over = _not_finite_per_step(states, probs, *gates.values())
+        fwd_over[:-1] |= ~torch.isfinite(loss)
+        bwd_over = _not_finite_per_step(rows.grad_state, rows.flow_state.transpose(0, 1), jac[:, None])
+        is_lstm = config.arch == "lstm"
+        return RecurrentTrace(
+            config=config,
+            options=options,
+            vocab=vocab.chars,
+            tokens=_np(tokens),
+            h=_np(states[:, :, 0]),
+            c=_np(states[:, :, 1]) if is_lstm else None,
+            gates={g: _np(v) for g, v in gates.items()},
+            probs=_np(probs),
+            loss=_np(loss),
+            total_loss=float(loss.sum()),
+            forward_overflow=_np(fwd_over),
+            grad_h=_np(rows.grad_state[:, :, 0]),
+            grad_c=_np(rows.grad_state[:, :, 1]) if is_lstm else None,
+            grad_flow=_np(rows.flow_state[:, :, 0]),
+            grad_flow_c=_np(rows.flow_state[:, :, 1]) if is_lstm else None,
+            grad_flow_input=_np(rows.flow_input),
+            jacobian_norm=_np(jac),
+            weight_stats=_weight_stats(model),
+            cuts=rows.cuts,
+            params={k: _np(v) for k, v in model.state_dict().items()},
+            grads={k: _np(v) for k, v in grads.items()},
+            clipped_grads={k: _np(v) for k, v in clipped.items()},
+            param_grad_norm={k: (float(grads[k].norm()), float(clipped[k].norm())) for k in grads},
+            grad_norm_before_clip=float(total_norm(grads)),
+            grad_norm_after_clip=float(total_norm(clipped)),
+            truncated_vs_full=truncated_vs_full,
+            backward_overflow=_np(bwd_over),
+        )
