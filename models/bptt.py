@@ -28,7 +28,7 @@ class LayerWeights:
 
 @dataclass(frozen=True)
 class BPTTResult:
-    grad_state: Tensor  # (T, L, C) ||dL/dS^l_{c,s}|| of the summed rows: h is c=0, LSTM's c is c=1
+    grad_state: Tensor  # (T, L, C) ||dL/dS^l_{c,s}|| (total derivative) of the summed rows; h is c=0
     flow_state: Tensor | None  # (R, T, C) ||dL_t/dS^{top}_{c,s}|| per row t (per_row mode only)
     flow_input: Tensor | None  # (R, T) ||dL_t/dx_s|| w.r.t. the one-hot input of step s
     d_gi: Tensor  # (T, L, G*H) summed over rows: dL/d(W_ih x + b_ih)
@@ -75,10 +75,11 @@ def bptt(
         rows[0, L - 1, 0] += d_top[s]  # L_s's own term (row s, or the single summed row)
         for layer in range(L - 1, -1, -1):
             d_new = rows[:, layer]
+            loc = local[layer].at(s)
             if layer == L - 1 and per_row:
-                flow_state[lo:, s] = d_new.norm(dim=-1)
+                flow_state[lo:, s] = loc.total(d_new).norm(dim=-1)
             total[s, layer] = d_new.sum(0)
-            d_prev, gi_rows, _ = step_backward(local[layer].at(s), d_new, weights[layer].W_hh)
+            d_prev, gi_rows, _ = step_backward(loc, d_new, weights[layer].W_hh)
             if layer > 0:  # this layer's input is the layer below's h at the same step
                 rows[:, layer - 1, 0] += gi_rows @ weights[layer].W_ih
             elif per_row:
@@ -94,7 +95,7 @@ def bptt(
         d_gi.append(gi_adj)
         d_gh.append(gh_adj)
     return BPTTResult(
-        grad_state=total.norm(dim=-1),
+        grad_state=torch.stack([local[layer].total(total[:, layer]) for layer in range(L)], 1).norm(dim=-1),
         flow_state=flow_state,
         flow_input=flow_input,
         d_gi=torch.stack(d_gi, 1),

@@ -32,9 +32,19 @@ class LocalDerivatives:
     coef_gi: Tensor  # (..., C, G, H)
     coef_gh: Tensor  # (..., C, G, H)
     direct: Tensor  # (..., C, C, H)
+    # LSTM only: d h_t / d c_t at the same step. The adjoint carried for c_t covers only its future
+    # uses; the total dL/dc_t adds dL/dh_t * dh_dc, because h_t itself is made from c_t.
+    dh_dc: Tensor | None = None  # (..., H)
 
     def at(self, t: int) -> LocalDerivatives:
-        return LocalDerivatives(self.coef_gi[t], self.coef_gh[t], self.direct[t])
+        dh_dc = None if self.dh_dc is None else self.dh_dc[t]
+        return LocalDerivatives(self.coef_gi[t], self.coef_gh[t], self.direct[t], dh_dc)
+
+    def total(self, d_new: Tensor) -> Tensor:
+        """Total derivatives of each state component from the carried adjoint (..., C, H)."""
+        if self.dh_dc is None:
+            return d_new
+        return torch.stack([d_new[..., 0, :], d_new[..., 1, :] + d_new[..., 0, :] * self.dh_dc], -2)
 
 
 class Cell(Protocol):

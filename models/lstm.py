@@ -42,4 +42,4 @@ class LSTMCell:
         coef = torch.stack([dh, dc], -3)  # (..., C=2, G=4, H)
         zero = torch.zeros_like(f)
         direct = torch.stack([torch.stack([zero, k * f], -2), torch.stack([zero, f], -2)], -3)
-        return LocalDerivatives(coef, coef, direct)
+        return LocalDerivatives(coef, coef, direct, dh_dc=k)
