@@ -36,6 +36,12 @@ class BPTTResult:
     cuts: list[int]  # steps s whose incoming state was detached (gradient stops between s-1 and s)
 
 
+def _norm(x: Tensor) -> Tensor:
+    """2-norm over the last axis, summed in float64: squares of vanishing gradients (< 1e-19)
+    would otherwise fall below float32's normal range and lose their digits (or flush to 0)."""
+    return torch.linalg.vector_norm(x, dim=-1, dtype=torch.float64).to(x.dtype)
+
+
 def truncation_cuts(T: int, truncation: int | None) -> list[int]:
     if not truncation or truncation >= T:
         return []
@@ -77,13 +83,13 @@ def bptt(
             d_new = rows[:, layer]
             loc = local[layer].at(s)
             if layer == L - 1 and per_row:
-                flow_state[lo:, s] = loc.total(d_new).norm(dim=-1)
+                flow_state[lo:, s] = _norm(loc.total(d_new))
             total[s, layer] = d_new.sum(0)
             d_prev, gi_rows, _ = step_backward(loc, d_new, weights[layer].W_hh)
             if layer > 0:  # this layer's input is the layer below's h at the same step
                 rows[:, layer - 1, 0] += gi_rows @ weights[layer].W_ih
             elif per_row:
-                flow_input[lo:, s] = (gi_rows @ weights[0].W_ih).norm(dim=-1)
+                flow_input[lo:, s] = _norm(gi_rows @ weights[0].W_ih)
             rows[:, layer] = d_prev
         if s in cut:
             d.zero_()
@@ -95,7 +101,7 @@ def bptt(
         d_gi.append(gi_adj)
         d_gh.append(gh_adj)
     return BPTTResult(
-        grad_state=torch.stack([local[layer].total(total[:, layer]) for layer in range(L)], 1).norm(dim=-1),
+        grad_state=_norm(torch.stack([local[layer].total(total[:, layer]) for layer in range(L)], 1)),
         flow_state=flow_state,
         flow_input=flow_input,
         d_gi=torch.stack(d_gi, 1),

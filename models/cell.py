@@ -65,9 +65,7 @@ def split_gates(x: Tensor, n: int) -> tuple[Tensor, ...]:
     return x.chunk(n, dim=-1)
 
 
-def step_backward(
-    loc: LocalDerivatives, d_new: Tensor, W_hh: Tensor
-) -> tuple[Tensor, Tensor, Tensor]:
+def step_backward(loc: LocalDerivatives, d_new: Tensor, W_hh: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Carry adjoints through one step of one layer.
 
     d_new: (..., C, H) adjoint of the new state. Returns (d_prev (..., C, H), d_gi, d_gh (..., G*H)).

@@ -75,7 +75,9 @@ def jacobian_norms(
         [torch.isfinite(x.flatten(1)).all(1) for loc in local for x in (loc.coef_gi, loc.coef_gh, loc.direct)]
     ).all(0)
     local = [
-        LocalDerivatives(*(torch.where(finite.view(-1, 1, 1, 1), x, 0.0) for x in (loc.coef_gi, loc.coef_gh, loc.direct)))
+        LocalDerivatives(
+            *(torch.where(finite.view(-1, 1, 1, 1), x, 0.0) for x in (loc.coef_gi, loc.coef_gh, loc.direct))
+        )
         for loc in local
     ]
     k = min(max_steps, n)

@@ -160,7 +160,7 @@ def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | 
     device = pick_device(options.device)
     model = CharRNN(config, device)
     tokens = torch.tensor(vocab.encode(text), device=device)
-    T, L = len(tokens), config.layers
+    L = config.layers
 
     with torch.no_grad(), flushed_denormals():
         run = model.unroll(tokens)

@@ -29,7 +29,9 @@ def autograd_flow(knobs: dict, text: str, truncation: int | None = None):
             flow_c[t, : t + 1] = _norms(losses[t], [states[s][-1][1] for s in range(t + 1)])
     total = losses.sum()
     grad_h = np.array([_norms(total, [states[s][layer][0] for layer in range(L)]) for s in range(T)])
-    grad_c = np.array([_norms(total, [states[s][layer][1] for layer in range(L)]) for s in range(T)]) if is_lstm else None
+    grad_c = (
+        np.array([_norms(total, [states[s][layer][1] for layer in range(L)]) for s in range(T)]) if is_lstm else None
+    )
     return flow, flow_c, grad_h, grad_c
 
 

@@ -19,7 +19,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3])
-@pytest.mark.parametrize("knobs", CASES, ids=lambda k: k.get("activation", k["arch"]) if k["arch"] == "rnn" else k["arch"])
+@pytest.mark.parametrize(
+    "knobs", CASES, ids=lambda k: k.get("activation", k["arch"]) if k["arch"] == "rnn" else k["arch"]
+)
 def test_states_and_parameter_gradients_equal_torch_modules(knobs, layers):
     text = TEXT[:24]
     cfg = dict(hidden_size=12, layers=layers, seed=5, **knobs)
