@@ -1,0 +1,110 @@
+"""Where torch work runs: a bounded thread pool, an LRU cache of finished traces keyed by the canonical
+knobs, and de-duplication of identical requests in flight (60 students on one teacher's knobs make one
+computation). Async callers only await; nothing here blocks the event loop.
+
+A waiter that goes away (a closed stream, a cancelled request) stops waiting; if it was the last one and
+the computation has not started yet, the computation is dropped from the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from app.engine import run_trace
+from app.serialize import dumps, trace_payload
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    knobs: dict[str, Any]
+    trace: Any  # models' RecurrentTrace or TransformerTrace
+    payload: dict[str, Any]  # app.serialize.trace_payload
+    body: bytes  # the JSON response, serialised once for everyone who asks
+
+
+@dataclass
+class _Flight:
+    future: Future
+    waiters: int = 0
+
+
+def cache_key(knobs: dict[str, Any]) -> bytes:
+    return orjson.dumps(knobs, option=orjson.OPT_SORT_KEYS)
+
+
+class TraceService:
+    def __init__(self, workers: int, cache_size: int, device: str,
+                 engine: Callable[[dict[str, Any], str], Any] = run_trace) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="unrolled-trace")
+        self.cache_size, self.device, self.engine = cache_size, device, engine
+        self.stats: Counter[str] = Counter()  # computations, cache_hits, joined, dropped, stream_* ...
+        self._cache: OrderedDict[bytes, TraceEntry] = OrderedDict()
+        self._flights: dict[bytes, _Flight] = {}
+        self._lock = threading.Lock()  # the cache is shared by the loop thread and the workers
+
+    def _compute(self, key: bytes, knobs: dict[str, Any]) -> TraceEntry:
+        try:
+            with self._lock:
+                self.stats["computations"] += 1
+            trace = self.engine(knobs, self.device)
+            payload = trace_payload(trace, knobs)
+            entry = TraceEntry(knobs, trace, payload, dumps(payload))
+            with self._lock:
+                if self.cache_size:
+                    self._cache[key] = entry
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+            return entry
+        finally:
+            with self._lock:  # from here on a new request finds the cache, not this flight
+                self._flights.pop(key, None)
+
+    async def trace(self, knobs: dict[str, Any]) -> TraceEntry:
+        """The trace for canonical knobs: from the cache, from an identical computation in flight, or new."""
+        key = cache_key(knobs)
+        with self._lock:
+            if (entry := self._cache.get(key)) is not None:
+                self._cache.move_to_end(key)
+                self.stats["cache_hits"] += 1
+                return entry
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Flight(self.pool.submit(self._compute, key, knobs))
+            else:
+                self.stats["joined"] += 1
+            flight.waiters += 1
+        try:
+            # shield: one waiter going away must not cancel the computation the others wait for
+            return await asyncio.shield(asyncio.wrap_future(flight.future))
+        except asyncio.CancelledError:
+            with self._lock:
+                if flight.waiters == 1 and flight.future.cancel():
+                    self._flights.pop(key, None)
+                    self.stats["dropped"] += 1
+            raise
+        finally:
+            with self._lock:
+                flight.waiters -= 1
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.stats[name] += n
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Any other blocking work (CSV export ...) in the same bounded pool."""
+        return await asyncio.wrap_future(self.pool.submit(fn, *args))
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"cached": len(self._cache), "in_flight": len(self._flights), **self.stats}
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,62 @@
+"""The application factory: `uvicorn app.main:app`, `python -m app` and `unrolled serve` all start this."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import plotly
+import torch
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.compute import TraceService
+from app.errors import KnobError, knob_error_response
+from app.pages import router as pages_router
+from app.routes.api import router as api_router
+from app.routes.stream import router as stream_router
+from app.settings import Settings, get_settings
+from models.device import pick_device
+
+ROOT = Path(__file__).resolve().parent.parent
+# Local copies of the CDN assets, installed at set-up (npm ci; the plotly wheel), never committed.
+VENDOR = {
+    "/vendor/htmx": ROOT / "node_modules" / "htmx.org" / "dist",
+    "/vendor/plotly": Path(plotly.__file__).parent / "package_data",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
+        device = str(pick_device(settings.device))  # a missing CUDA fails here, at start, not per request
+        app.state.traces = TraceService(settings.workers, settings.cache_size, device)
+        try:
+            yield
+        finally:
+            app.state.traces.close()
+
+    app = FastAPI(
+        title="Unrolled",
+        summary="Step through recurrent and attention models one token at a time.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.add_exception_handler(KnobError, knob_error_response)
+    app.include_router(api_router)
+    app.include_router(stream_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=ROOT / "static", check_dir=False), name="static")
+    for path, directory in VENDOR.items():
+        app.mount(path, StaticFiles(directory=directory, check_dir=False), name=path.strip("/").replace("/", "-"))
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""One APIRouter per concern: api (trace, export, architectures), stream (SSE)."""

@@ -1,0 +1,99 @@
+"""The trace API: what can be traced, the whole trace as JSON, and per-step norms as CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from app.compute import TraceEntry
+from app.deps import BodyKnobs, QueryTrace, ServiceDep, SettingsDep
+from app.engine import checkpoint_names, transformer_module
+from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
+from app.serialize import norms_csv
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+_UNPROCESSABLE = {422: {"description": "a knob is out of range or inconsistent; `loc` names it"}}
+
+
+def _knob_specs(arch: str, settings: Any) -> dict[str, dict[str, Any]]:
+    schema = TraceKnobs.model_json_schema()["properties"]
+    specs = {}
+    for name, field in TraceKnobs.model_fields.items():
+        if name == "arch" or arch not in APPLIES_TO.get(name, (arch,)):
+            continue
+        prop = schema[name]
+        options = prop.get("anyOf", [prop])
+        kinds = [o.get("type") for o in options]
+        main = next(o for o in options if o.get("type") != "null")
+        spec = {
+            "type": main.get("type"),
+            "nullable": "null" in kinds,
+            "default": field.default,
+            "description": field.description,
+        }
+        for key, out in (("minimum", "min"), ("exclusiveMinimum", "greater_than"), ("maximum", "max"),
+                         ("minLength", "min_length"), ("maxLength", "max_length"), ("enum", "choices")):
+            if key in main:
+                spec[out] = main[key]
+        if "const" in main:
+            spec["choices"] = [main["const"]]
+        specs[name] = spec
+    specs["text"]["max_length"] = settings.max_text_length
+    specs["layers"]["max"] = LIMITS["layers_recurrent" if arch in RECURRENT else "layers_transformer"]
+    if "hidden_size" in specs:
+        specs["hidden_size"]["max"] = settings.max_hidden_size
+    if "checkpoint" in specs:
+        specs["checkpoint"]["choices"] = [None, *checkpoint_names()]
+    return specs
+
+
+@router.get("/architectures")
+def get_architectures(settings: SettingsDep) -> dict[str, Any]:
+    """Every architecture with every knob that applies to it: type, default, limits, choices."""
+    available = {"rnn": True, "lstm": True, "gru": True, "transformer": transformer_module() is not None}
+    return {
+        "architectures": [
+            {"arch": arch, "available": ok, "knobs": _knob_specs(arch, settings)} for arch, ok in available.items()
+        ],
+        "notes": "Knobs that do not apply to an architecture are ignored. Query strings may carry other "
+        "parameters (page state); JSON bodies may not.",
+    }
+
+
+def _json(entry: TraceEntry, download: bool = False) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{_filename(entry)}.json"'} if download else None
+    return Response(entry.body, media_type="application/json", headers=headers)
+
+
+def _filename(entry: TraceEntry) -> str:
+    return f"unrolled-{entry.knobs['arch']}-seed{entry.knobs['seed']}"
+
+
+@router.post("/trace", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
+async def post_trace(knobs: BodyKnobs, traces: ServiceDep) -> Response:
+    """The whole trace for a JSON body of knobs. Non-finite numbers are null; `overflow` flags say where."""
+    return _json(await traces.trace(knobs))
+
+
+@router.get("/trace.json", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
+async def get_trace_json(entry: QueryTrace) -> Response:
+    """The same trace for knobs in the query string, as a file to download (the page's JSON export)."""
+    return _json(entry, download=True)
+
+
+@router.get("/trace.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})
+async def get_trace_csv(entry: QueryTrace, traces: ServiceDep) -> Response:
+    """Per-step norms (loss, ||h||, ||dL/dh||, ||dL/dc||, Jacobian norm, Pascanu bound, cuts, overflow)."""
+    text = await traces.run(norms_csv, entry.payload)
+    headers = {"Content-Disposition": f'attachment; filename="{_filename(entry)}.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/status")
+def get_status(traces: ServiceDep, settings: SettingsDep) -> dict[str, Any]:
+    """Device, pool and cache counters (computations, cache_hits, joined, dropped, stream events)."""
+    return {"device": traces.device, "workers": settings.workers, "cache_size": settings.cache_size,
+            "transformer": transformer_module() is not None, **traces.snapshot()}

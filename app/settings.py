@@ -1,0 +1,31 @@
+"""Server settings, read once from the environment (prefix UNROLLED_, e.g. UNROLLED_PORT=9000)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.schemas import LIMITS
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UNROLLED_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # auto takes CUDA when present
+    workers: int = Field(2, ge=1, le=64, description="threads that run torch work; requests beyond wait in line")
+    torch_threads: int | None = Field(None, ge=1, le=256, description="torch intra-op threads; None keeps torch's")
+    cache_size: int = Field(64, ge=0, le=4096, description="traces kept, keyed by their canonical knobs")
+    # The request models carry hard caps (app.schemas.LIMITS); these can only tighten them.
+    max_text_length: int = Field(LIMITS["text"], ge=2, le=LIMITS["text"])
+    max_hidden_size: int = Field(LIMITS["hidden_size"], ge=1, le=LIMITS["hidden_size"])
+    use_cdn: bool = Field(True, description="pages load htmx and Plotly from a CDN, falling back to local copies")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,99 @@
+"""Every bad knob gets 422 with a message naming the field and its limit, in JSON and in the query."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+
+OK = {"arch": "lstm", "text": "hello world", "hidden_size": 8}
+
+BAD = [
+    ({"text": "x" * 257}, "text", "at most 256"),
+    ({"text": "x"}, "text", "at least 2"),
+    ({"hidden_size": 0}, "hidden_size", "greater than or equal to 1"),
+    ({"hidden_size": 257}, "hidden_size", "less than or equal to 256"),
+    ({"layers": 4}, "layers", "1 to 3"),
+    ({"arch": "transformer", "layers": 5}, "layers", "less than or equal to 4"),
+    ({"seed": -1}, "seed", "greater than or equal to 0"),
+    ({"truncation": 0}, "truncation", "greater than or equal to 1"),
+    ({"clip_mode": "max"}, "clip_mode", "'norm' or 'value'"),
+    ({"clip_mode": "norm"}, "clip_threshold", "required"),
+    ({"clip_mode": "norm", "clip_threshold": 0}, "clip_threshold", "greater than 0"),
+    ({"arch": "rnn", "spectral_norm": 11}, "spectral_norm", "less than or equal to 10"),
+    ({"arch": "rnn", "spectral_norm": -0.5}, "spectral_norm", "greater than or equal to 0"),
+    ({"arch": "rnn", "activation": "gelu"}, "activation", "'tanh', 'relu', 'sigmoid' or 'linear'"),
+    ({"arch": "cnn"}, "arch", "'rnn', 'lstm', 'gru' or 'transformer'"),
+    ({"forget_bias": 11}, "forget_bias", "less than or equal to 10"),
+    ({"arch": "transformer", "heads": 9}, "heads", "less than or equal to 8"),
+    ({"arch": "transformer", "d_model": 512}, "d_model", "less than or equal to 256"),
+]
+
+
+def _field_error(response, field: str) -> str:
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    named = [e for e in errors if e["loc"][-1] == field]
+    assert named, errors
+    return named[0]["msg"]
+
+
+@pytest.mark.parametrize(("knobs", "field", "limit"), BAD, ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_knob_in_json_body_is_422_naming_field_and_limit(client, knobs, field, limit):
+    assert limit in _field_error(client.post("/api/trace", json={**OK, **knobs}), field)
+
+
+@pytest.mark.parametrize(("knobs", "field", "limit"), BAD[:12], ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD[:12])])
+def test_bad_knob_in_query_is_422_for_stream_and_csv(client, knobs, field, limit):
+    for path in ("/api/trace/stream", "/api/trace.csv"):
+        response = client.get(path, params={**OK, **knobs})
+        assert limit in _field_error(response, field)
+        assert response.headers["content-type"] == "application/json"  # an error, not a broken stream
+
+
+def test_misspelt_knob_in_json_is_rejected(client):
+    assert "Extra inputs" in _field_error(client.post("/api/trace", json={**OK, "hiden_size": 8}), "hiden_size")
+
+
+def test_non_finite_number_is_rejected(client):
+    response = client.get("/api/trace.csv", params={**OK, "arch": "rnn", "spectral_norm": "nan"})
+    assert "finite" in _field_error(response, "spectral_norm")
+
+
+def test_stream_pace_has_limits(client):
+    assert "less than or equal to 2000" in _field_error(
+        client.get("/api/trace/stream", params={**OK, "interval_ms": 5000}), "interval_ms")
+
+
+def test_server_settings_tighten_the_limits():
+    settings = Settings(max_text_length=10, max_hidden_size=32, device="cpu")
+    with TestClient(create_app(settings)) as client:
+        assert "at most 10 characters" in _field_error(client.post("/api/trace", json=OK | {"text": "x" * 11}), "text")
+        too_wide = client.post("/api/trace", json=OK | {"text": "hello", "hidden_size": 33})
+        assert "at most 32" in _field_error(too_wide, "hidden_size")
+        knobs = client.get("/api/architectures").json()["architectures"][1]["knobs"]
+        assert knobs["text"]["max_length"] == 10 and knobs["hidden_size"]["max"] == 32
+
+
+def test_engine_value_error_becomes_422_naming_the_field(client, monkeypatch):
+    def engine(text, config, options):
+        raise ValueError("character 'é' is not in the vocabulary")
+
+    monkeypatch.setattr("app.engine.trace_recurrent", engine)
+    msg = _field_error(client.post("/api/trace", json=OK), "text")
+    assert "not in the vocabulary" in msg
+
+
+def test_engine_errors_are_not_cached(client, monkeypatch):
+    calls = []
+
+    def engine(text, config, options):
+        calls.append(text)
+        raise ValueError("truncation must be at least 1 (or None for full BPTT)")
+
+    monkeypatch.setattr("app.engine.trace_recurrent", engine)
+    for _ in range(2):
+        assert "truncation must" in _field_error(client.post("/api/trace", json=OK), "truncation")
+    assert len(calls) == 2
