@@ -48,6 +48,60 @@ def truncation_cuts(T: int, truncation: int | None) -> list[int]:
     return list(range(truncation, T, truncation))
 
 
+class _StepViews:
+    """One layer's local derivatives cut into per-step views once, so the time loop only indexes.
+
+    Only the structurally non-zero entries of `direct` are kept: the LSTM's h_t, for example, does
+    not depend on h_{t-1} except through W_hh, and the Elman RNN has no direct term at all.
+    """
+
+    def __init__(self, loc: LocalDerivatives, w: LayerWeights, need_input: bool) -> None:
+        C = loc.direct.shape[-2]
+        self.coef_gh = [loc.coef_gh[:, c].unsqueeze(1).unbind(0) for c in range(C)]  # [c][t] (1, G, H)
+        self.same_gi = loc.coef_gi is loc.coef_gh
+        if not self.same_gi:
+            self.coef_gi = [loc.coef_gi[:, c].unsqueeze(1).unbind(0) for c in range(C)]
+        self.direct = [
+            (c, p, loc.direct[:, c, p].unbind(0)) for c in range(C) for p in range(C) if loc.direct[:, c, p].any()
+        ]
+        self.dh_dc = None if loc.dh_dc is None else loc.dh_dc.unbind(0)
+        self.need_input = need_input
+        # with gi and gh sharing their adjoint, one matmul with [W_hh | W_ih] serves both
+        self.W = torch.cat([w.W_hh, w.W_ih], 1) if need_input and self.same_gi else w.W_hh
+        self.W_ih = w.W_ih
+
+    @staticmethod
+    def _contract(rows: Tensor, coef: list, t: int) -> Tensor:
+        out = rows[:, 0:1] * coef[0][t]
+        for c in range(1, len(coef)):
+            out = torch.addcmul(out, rows[:, c : c + 1], coef[c][t])
+        return out.flatten(1)  # (rows, G*H)
+
+    def total(self, rows: Tensor, t: int) -> Tensor:
+        if self.dh_dc is None:
+            return rows
+        return torch.stack([rows[:, 0], torch.addcmul(rows[:, 1], rows[:, 0], self.dh_dc[t])], 1)
+
+    def backward(self, rows: Tensor, t: int) -> Tensor | None:
+        """Overwrite rows (adjoint of S_t) with the adjoint of S_{t-1}; return the input's adjoint."""
+        H = rows.shape[-1]
+        d_gh = self._contract(rows, self.coef_gh, t)
+        out = d_gh @ self.W
+        d_in = None
+        if self.need_input:
+            d_in = out[:, H:] if self.same_gi else self._contract(rows, self.coef_gi, t) @ self.W_ih
+        prev = [out[:, :H] if p == 0 else None for p in range(rows.shape[1])]
+        for c, p, factor in self.direct:
+            term = rows[:, c] * factor[t]
+            prev[p] = term if prev[p] is None else prev[p] + term
+        for p, value in enumerate(prev):
+            if value is None:
+                rows[:, p].zero_()
+            else:
+                rows[:, p] = value
+        return d_in
+
+
 def bptt(
     local: list[LocalDerivatives],
     weights: list[LayerWeights],
@@ -70,29 +124,35 @@ def bptt(
     cut = set(truncation_cuts(T, truncation))
     dev, dt = d_top.device, d_top.dtype
 
-    d = torch.zeros(R, L, C, H, device=dev, dtype=dt)  # adjoint of S_s, per row
+    views = [
+        _StepViews(loc, w, need_input=layer > 0 or per_row)
+        for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
+    ]
+    d = [torch.zeros(R, C, H, device=dev, dtype=dt) for _ in range(L)]  # adjoint of S^l_s, one row per loss term
     total = torch.zeros(T, L, C, H, device=dev, dtype=dt)  # adjoint of S_s for the summed loss
-    flow_state = torch.zeros(R, T, C, device=dev, dtype=dt) if per_row else None
-    flow_input = torch.zeros(R, T, device=dev, dtype=dt) if per_row else None
+    total_at = total.unbind(0)
+    d_top_at = d_top.unbind(0)
+    flow_state = torch.zeros(T, R, C, device=dev, dtype=dt) if per_row else None  # [s][t]: transposed below
+    flow_input = torch.zeros(T, R, device=dev, dtype=dt) if per_row else None
 
     for s in range(T - 1, -1, -1):
-        lo = s if per_row else 0
-        rows = d[lo:]  # rows t < s are still zero: L_t does not depend on S_s
-        rows[0, L - 1, 0] += d_top[s]  # L_s's own term (row s, or the single summed row)
+        lo = s if per_row else 0  # rows t < s are still zero: L_t does not depend on S_s
         for layer in range(L - 1, -1, -1):
-            d_new = rows[:, layer]
-            loc = local[layer].at(s)
-            if layer == L - 1 and per_row:
-                flow_state[lo:, s] = _norm(loc.total(d_new))
-            total[s, layer] = d_new.sum(0)
-            d_prev, gi_rows, _ = step_backward(loc, d_new, weights[layer].W_hh)
+            rows = d[layer][lo:]
+            view = views[layer]
+            if layer == L - 1:
+                rows[0, 0] += d_top_at[s]  # L_s's own term (row s, or the single summed row)
+                if per_row:
+                    flow_state[s, lo:] = _norm(view.total(rows, s))
+            torch.sum(rows, 0, out=total_at[s][layer])
+            d_in = view.backward(rows, s)
             if layer > 0:  # this layer's input is the layer below's h at the same step
-                rows[:, layer - 1, 0] += gi_rows @ weights[layer].W_ih
+                d[layer - 1][lo:, 0] += d_in
             elif per_row:
-                flow_input[lo:, s] = _norm(gi_rows @ weights[0].W_ih)
-            rows[:, layer] = d_prev
+                flow_input[s, lo:] = _norm(d_in)
         if s in cut:
-            d.zero_()
+            for x in d:
+                x.zero_()
     # gi and gh enter each step linearly, so their adjoints for the summed loss follow from the
     # summed state adjoint in one vectorised step over all t
     d_gi, d_gh = [], []
@@ -102,8 +162,8 @@ def bptt(
         d_gh.append(gh_adj)
     return BPTTResult(
         grad_state=_norm(torch.stack([local[layer].total(total[:, layer]) for layer in range(L)], 1)),
-        flow_state=flow_state,
-        flow_input=flow_input,
+        flow_state=None if flow_state is None else flow_state.transpose(0, 1),
+        flow_input=None if flow_input is None else flow_input.t(),
         d_gi=torch.stack(d_gi, 1),
         d_gh=torch.stack(d_gh, 1),
         cuts=sorted(cut),
