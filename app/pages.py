@@ -1,18 +1,219 @@
-"""The bench page: GET /bench renders the whole page, or only the bench partial for htmx requests."""
+"""The bench page.
+
+GET /bench renders the whole page; a request from htmx (the knob form) gets only the bench partial,
+so the form swaps one region and keeps the layout. Every knob and the view state (phase, step, layer,
+head, language) live in the URL query, so the address bar is always a permalink.
+
+The page validates nothing itself: knobs go to the API as typed, and the API's 422 message is shown
+on the page. Limits and defaults for the form come from the API's request schema when it is there.
+
+htmx and plotly.js load from a CDN first; the page falls back to the local copies that create_app mounts
+under /vendor (htmx from node_modules/, plotly.min.js from the plotly Python package).
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 ROOT = Path(__file__).resolve().parent.parent
+I18N_DIR = ROOT / "static" / "i18n"
+LANGS = ("ko", "en")
 templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter(tags=["pages"])
 
+ARCHS = ("rnn", "lstm", "gru", "transformer")
+RECURRENT = ("rnn", "lstm", "gru")
+
+# The form: which knob, which widget, which architectures it applies to. Limits and defaults are filled
+# from the API's schema (see _knob_schema); the values here are only what the form needs to draw itself.
+KNOBS: tuple[dict[str, Any], ...] = (
+    {"name": "arch", "widget": "select", "choices": ARCHS, "default": "lstm"},
+    {"name": "text", "widget": "text", "default": "hello world, hello unrolled"},
+    {"name": "hidden_size", "widget": "number", "type": "int", "default": 64, "archs": RECURRENT},
+    {"name": "layers", "widget": "number", "type": "int", "default": 1},
+    {"name": "seed", "widget": "number", "type": "int", "default": 0},
+    {"name": "activation", "widget": "select", "choices": ("tanh", "relu", "sigmoid", "linear"),
+     "default": "tanh", "archs": ("rnn",)},
+    {"name": "spectral_norm", "widget": "number", "type": "float", "step": "0.05", "default": None,
+     "archs": RECURRENT},
+    {"name": "truncation", "widget": "number", "type": "int", "default": None, "archs": RECURRENT},
+    {"name": "identity_init", "widget": "checkbox", "default": False, "archs": ("rnn",)},
+    {"name": "forget_bias", "widget": "number", "type": "float", "step": "0.5", "default": None, "archs": ("lstm",)},
+    {"name": "clip_mode", "widget": "select", "choices": ("", "norm", "value"), "default": None},
+    {"name": "clip_threshold", "widget": "number", "type": "float", "step": "0.1", "default": None},
+    {"name": "d_model", "widget": "number", "type": "int", "default": 64, "archs": ("transformer",)},
+    {"name": "heads", "widget": "number", "type": "int", "default": 4, "archs": ("transformer",)},
+    {"name": "d_ff", "widget": "number", "type": "int", "default": 128, "archs": ("transformer",)},
+    {"name": "positional", "widget": "select", "choices": ("sinusoidal", "learned"), "default": "sinusoidal",
+     "archs": ("transformer",)},
+    {"name": "checkpoint", "widget": "select", "choices": ("",), "default": None, "archs": ("transformer",)},
+)
+KNOB_NAMES = tuple(k["name"] for k in KNOBS)
+# View state carried in the URL next to the knobs.
+VIEW_DEFAULTS: dict[str, Any] = {"phase": "forward", "step": 0, "bstep": 0, "layer": 0, "head": 0, "speed": 4}
+
+
+@lru_cache
+def load_i18n(lang: str) -> dict[str, str]:
+    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def _api_knobs() -> tuple[dict[str, Any], dict[str, tuple[str, ...]], list[str]]:
+    """The API's request schema (defaults, limits), which knob applies to which model, and checkpoints."""
+    try:
+        from app.schemas import APPLIES_TO, TraceKnobs
+    except ImportError:  # the page still draws with the form's own defaults
+        return {}, {}, []
+    try:
+        from app.engine import checkpoint_names
+
+        checkpoints = list(checkpoint_names())
+    except ImportError:
+        checkpoints = []
+    return TraceKnobs.model_json_schema().get("properties", {}), dict(APPLIES_TO), checkpoints
+
+
+def _limits(prop: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in [prop, *prop.get("anyOf", [])]:
+        for key, attr in (("minimum", "min"), ("maximum", "max"), ("maxLength", "maxlength")):
+            if key in p:
+                out[attr] = p[key]
+    return out
+
+
+def form_knobs() -> list[dict[str, Any]]:
+    """The form's knobs with the API's defaults, limits and applicability filled in."""
+    schema, applies_to, checkpoints = _api_knobs()
+    knobs = []
+    for k in KNOBS:
+        if schema and k["name"] not in schema:
+            continue  # the API does not take it (yet)
+        if k["name"] == "checkpoint":
+            if not checkpoints:
+                continue
+            k = {**k, "choices": ("", *checkpoints)}
+        prop = schema.get(k["name"], {})
+        knob = {**k, **_limits(prop)}
+        if "default" in prop:
+            knob["default"] = prop["default"]
+        if k["name"] in applies_to:
+            knob["archs"] = tuple(applies_to[k["name"]])
+        knobs.append(knob)
+    return knobs
+
+
+def _lang(query: dict[str, str], accept_language: str | None) -> str:
+    if query.get("lang") in LANGS:
+        return query["lang"]
+    for part in (accept_language or "").split(","):
+        code = part.strip()[:2].lower()
+        if code in LANGS:
+            return code
+    return "ko"
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _use_cdn(request: Request) -> bool:
+    settings = getattr(request.app.state, "settings", None)
+    if settings is None:
+        try:
+            from app.settings import get_settings
+
+            settings = get_settings()
+        except Exception:  # settings are the API's; the page works without them
+            return True
+    return bool(getattr(settings, "use_cdn", True))
+
+
+@lru_cache
+def plotly_version() -> str:
+    head = _plotly_path().read_text(encoding="utf-8", errors="ignore")[:400]
+    match = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", head)
+    return match.group(1) if match else "latest"
+
+
+def _plotly_path() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@lru_cache
+def htmx_version() -> str:
+    package = ROOT / "node_modules" / "htmx.org" / "package.json"
+    if package.exists():
+        return json.loads(package.read_text())["version"]
+    return json.loads((ROOT / "package.json").read_text())["dependencies"]["htmx.org"]
+
+
+def bench_context(request: Request, accept_language: str | None) -> dict[str, Any]:
+    query = dict(request.query_params)
+    lang = _lang(query, accept_language)
+    knobs_spec = form_knobs()
+    knobs: dict[str, Any] = {}
+    for k in knobs_spec:
+        default = k.get("default")
+        if k["widget"] == "checkbox":
+            value = query.get(k["name"], "true" if default else "")
+            knobs[k["name"]] = "true" if value.lower() in ("true", "on", "1") else ""
+        else:
+            knobs[k["name"]] = query.get(k["name"], "" if default is None else str(default))
+    view = {
+        "phase": "backward" if query.get("phase") == "backward" else "forward",
+        "step": max(_int(query.get("step"), 0), 0),  # forward steps shown
+        "bstep": max(_int(query.get("bstep"), 0), 0),  # backward steps shown
+        "layer": max(_int(query.get("layer"), 0), 0),
+        "head": max(_int(query.get("head"), 0), 0),
+        "speed": min(max(_int(query.get("speed"), VIEW_DEFAULTS["speed"]), 1), 20),
+    }
+    t = load_i18n(lang)
+    config = {
+        "knobs": knobs,
+        "types": {k["name"]: k.get("type", "str") for k in knobs_spec},
+        "view": view,
+        "lang": lang,
+        "i18n": t,
+        "api": {
+            "stream": "/api/trace/stream",
+            "trace": "/api/trace",
+            "csv": "/api/trace.csv",
+        },
+    }
+    return {
+        "lang": lang,
+        "other_lang": "en" if lang == "ko" else "ko",
+        "t": t,
+        "knobs": knobs,
+        "knobs_spec": knobs_spec,
+        "view": view,
+        "config": config,
+        "use_cdn": _use_cdn(request),
+        "plotly_version": plotly_version(),
+        "htmx_version": htmx_version(),
+    }
+
+
+HxRequest = Annotated[str | None, Header(alias="HX-Request")]
+AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
+
 
 @router.get("/bench", response_class=HTMLResponse)
-def get_bench_page(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "bench.html", {})
+def get_bench_page(request: Request, hx_request: HxRequest = None, accept_language: AcceptLanguage = None):
+    context = bench_context(request, accept_language)
+    template = "partials/bench_main.html" if hx_request == "true" else "bench.html"
+    return templates.TemplateResponse(request, template, context)
