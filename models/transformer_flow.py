@@ -1,0 +1,185 @@
+"""Gradient flow through the causal Transformer: its backward pass written out, all loss terms at once.
+
+G[t][s] = ||dL_t/dx_s|| asks for one backward pass per loss term L_t. Here every L_t is one row of a
+single batched backward pass, the same idea as the recurrent engine's BPTT (models.bptt).
+
+Backward through one pre-LN block (forward equations in models.transformer), for the adjoint dz of
+the block's output; the block's input is x, its midpoint after attention is y:
+
+    feed-forward   dy = dz + LN_2^T( ((dz W_2) * 1[W_1 LN_2(y) + b_1 > 0]) W_1 )
+    heads          do = dy W_o, split into heads (d_head columns each)
+    attention      dA = do v^T
+                   dS = A * (dA - rowsum(dA * A))             softmax backward, row by row
+                   dq = dS k / sqrt(d_head),  dk = dS^T q / sqrt(d_head),  dv = A^T do
+    input          da = [dq dk dv] [W_q; W_k; W_v]
+                   dx = dy + LN_1^T(da)
+    LayerNorm      LN^T(g) = (g' - mean(g') - x_hat * mean(g' * x_hat)) / sigma,  g' = gamma * g,
+                   with x_hat = (x - mean(x)) / sigma, sigma = sqrt(var(x) + eps)
+
+Two facts make it cheap:
+  - Causality: L_t depends on positions s <= t only, and the forward pass on a prefix is the prefix
+    of the forward pass. A group of rows t < b therefore runs on the first b positions only.
+  - In the top block, row t's adjoint sits on position t alone, so every position-wise step is one
+    ordinary (T, d) backward, and only the keys and values spread row t over the positions s <= t:
+        da^(t)_s = sum_h dS^h[t, s] q^h_t W_k^h / sqrt(d_head) + A^h[t, s] do^h_t W_v^h
+                   (+ dq_t W_q at s = t)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class LayerNormCache:
+    x_hat: Tensor  # (T, d) normalised input
+    sigma: Tensor  # (T, 1) sqrt(var + eps)
+    gamma: Tensor  # (d,)
+
+    @classmethod
+    def of(cls, norm: nn.LayerNorm, x: Tensor) -> LayerNormCache:
+        mu = x.mean(-1, keepdim=True)
+        sigma = torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + norm.eps)
+        return cls((x - mu) / sigma, sigma, norm.weight)
+
+    def backward(self, g: Tensor) -> Tensor:
+        """LN^T g for adjoints g (..., T, d) on the LayerNorm's output."""
+        g = g * self.gamma
+        return (g - g.mean(-1, keepdim=True) - self.x_hat * (g * self.x_hat).mean(-1, keepdim=True)) / self.sigma
+
+    def prefix(self, n: int) -> LayerNormCache:
+        return LayerNormCache(self.x_hat[:n], self.sigma[:n], self.gamma)
+
+
+@dataclass(frozen=True)
+class BlockCache:
+    """What the backward pass of one block needs from its forward pass (one sequence)."""
+
+    norm1: LayerNormCache
+    q: Tensor  # (H, T, d_head)
+    k: Tensor
+    v: Tensor
+    A: Tensor  # (H, T, T)
+    W_in: Tensor  # (3d, d)  [W_q; W_k; W_v]
+    W_o: Tensor  # (d, d)
+    norm2: LayerNormCache
+    relu_mask: Tensor  # (T, d_ff) 1 where the FFN's hidden unit is active
+    W_1: Tensor  # (d_ff, d)
+    W_2: Tensor  # (d, d_ff)
+
+    def prefix(self, n: int) -> BlockCache:
+        return replace(
+            self,
+            norm1=self.norm1.prefix(n),
+            q=self.q[:, :n],
+            k=self.k[:, :n],
+            v=self.v[:, :n],
+            A=self.A[:, :n, :n],
+            norm2=self.norm2.prefix(n),
+            relu_mask=self.relu_mask[:n],
+        )
+
+
+def block_cache(block: nn.Module, x: Tensor, q: Tensor, k: Tensor, v: Tensor, A: Tensor, o: Tensor) -> BlockCache:
+    """Rebuild the block's intermediate values from its input x (T, d) and its heads' tensors."""
+    attn = block.self_attn
+    y = x + attn.out_proj(o.transpose(0, 1).flatten(1))  # (T, d) midpoint of the block
+    norm2 = LayerNormCache.of(block.norm2, y)
+    hidden = block.linear1(block.norm2(y))
+    return BlockCache(
+        norm1=LayerNormCache.of(block.norm1, x),
+        q=q,
+        k=k,
+        v=v,
+        A=A,
+        W_in=attn.in_proj_weight,
+        W_o=attn.out_proj.weight,
+        norm2=norm2,
+        relu_mask=(hidden > 0).to(x.dtype),
+        W_1=block.linear1.weight,
+        W_2=block.linear2.weight,
+    )
+
+
+def _ffn_backward(c: BlockCache, dz: Tensor) -> Tensor:
+    d_hidden = (dz @ c.W_2) * c.relu_mask  # (..., T, d_ff)
+    return dz + c.norm2.backward(d_hidden @ c.W_1)
+
+
+def block_backward_rows(c: BlockCache, dz: Tensor) -> Tensor:
+    """Adjoints dz (R, n, d) on the block's output, one row per loss term -> adjoints on its input."""
+    R, n, d = dz.shape
+    H, _, d_head = c.q.shape
+    scale = 1 / math.sqrt(d_head)
+    dy = _ffn_backward(c, dz)
+    do = (dy @ c.W_o).view(R, n, H, d_head).permute(2, 0, 1, 3)  # (H, R, n, d_head)
+    dA = (do.reshape(H, R * n, d_head) @ c.v.transpose(1, 2)).view(H, R, n, n)
+    A = c.A[:, None]  # (H, 1, n, n), the same weights for every row
+    dS = A * dA
+    dS = torch.addcmul(dS, A, dS.sum(-1, keepdim=True), value=-1)  # A * (dA - rowsum(dA * A))
+    dq = (dS.view(H, R * n, n) @ c.k).view(H, R, n, d_head) * scale
+    dk = (dS.transpose(-1, -2) @ c.q[:, None]) * scale  # (H, R, n, d_head)
+    dv = c.A.transpose(1, 2) @ do.transpose(1, 2).reshape(H, n, R * d_head)  # (H, n, R*d_head)
+    dv = dv.view(H, n, R, d_head).transpose(1, 2)
+    dqkv = torch.cat([dq, dk, dv]).permute(1, 2, 0, 3).reshape(R, n, 3 * d)  # columns as in W_in
+    return dy + c.norm1.backward(dqkv @ c.W_in)
+
+
+def top_block_backward_rows(c: BlockCache, dz: Tensor) -> Tensor:
+    """dz (T, d): row t's adjoint on position t only -> (T, T, d) adjoints on the block's input."""
+    T, d = dz.shape
+    H, _, d_head = c.q.shape
+    scale = 1 / math.sqrt(d_head)
+    dy = _ffn_backward(c, dz)  # (T, d): still one position per row
+    do = (dy @ c.W_o).view(T, H, d_head).transpose(0, 1)  # (H, T, d_head), query t of row t
+    dA = do @ c.v.transpose(1, 2)  # (H, T, T)
+    dS = c.A * (dA - (dA * c.A).sum(-1, keepdim=True))
+    dq = (dS @ c.k) * scale  # (H, T, d_head)
+    W_q, W_k, W_v = c.W_in.chunk(3)  # (d, d) each; head h owns rows h*d_head..(h+1)*d_head
+    qW_k = (c.q * scale) @ W_k.view(H, d_head, d)  # (H, T, d): q^h_t W_k^h / sqrt(d_head)
+    doW_v = do @ W_v.view(H, d_head, d)  # (H, T, d): do^h_t W_v^h
+    coef = torch.cat([dS, c.A]).permute(1, 2, 0)  # (T rows, T positions, 2H)
+    da = coef @ torch.cat([qW_k, doW_v]).transpose(0, 1)  # (T, T, d)
+    rows = torch.arange(T, device=dz.device)
+    da[rows, rows] += dq.transpose(0, 1).reshape(T, d) @ W_q
+    dx = c.norm1.backward(da)
+    dx[rows, rows] += dy
+    return dx
+
+
+def readout_backward(model: nn.Module, top: Tensor, d_logits: Tensor) -> Tensor:
+    """Adjoint on the last block's output x^L (T, d) from dL_t/dlogits_t (T, V)."""
+    return LayerNormCache.of(model.norm, top).backward(d_logits @ model.readout.weight)
+
+
+def input_flow_rows(model: nn.Module, run, tokens: Tensor, rows_per_group: int = 32) -> Tensor:
+    """dL_t/dx_s for t = 0..T-2 and every s: (T-1, T, d), zero for s > t.
+
+    model: a models.transformer.CausalTransformer; run: its TransformerRun on `tokens` (T,).
+    """
+    T = tokens.shape[-1]
+    probs = torch.softmax(run.logits, -1)
+    d_logits = probs.clone()  # dL_t/dlogits_t = p_t - onehot(w_{t+1}); nothing at the last step
+    d_logits[:-1] -= F.one_hot(tokens[1:], probs.shape[-1]).to(probs.dtype)
+    d_logits[-1] = 0
+    caches = [
+        block_cache(block, run.stream[layer], h.q, h.k, h.v, h.A, h.o)
+        for layer, (block, h) in enumerate(zip(model.blocks, run.heads, strict=True))
+    ]
+    dz = readout_backward(model, run.stream[-1], d_logits)
+    rows = top_block_backward_rows(caches[-1], dz)[: T - 1]  # (T-1, T, d)
+    if len(caches) == 1:
+        return rows
+    out = torch.zeros_like(rows)
+    for a in range(0, T - 1, rows_per_group):
+        b = min(a + rows_per_group, T - 1)  # rows a..b-1 reach positions 0..b-1 only
+        group = rows[a:b, :b]
+        for c in reversed(caches[:-1]):
+            group = block_backward_rows(c.prefix(b), group)
+        out[a:b, :b] = group
+    return out
