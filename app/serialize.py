@@ -56,7 +56,7 @@ def pascanu_bound(grad_flow: np.ndarray, eta: float) -> np.ndarray:
 
 def _steps(trace, T: int) -> list[dict[str, Any]]:
     vocab, tokens = trace.vocab, trace.tokens
-    overflow = trace.overflow
+    overflow = trace.forward_overflow  # the backward pass has its own flags
     recurrent = hasattr(trace, "h")
     if recurrent:  # contiguous once, so each step's row is a contiguous view
         h, c = _c(trace.h), _c(trace.c)
