@@ -299,7 +299,7 @@ def trace_transformer(
 
     with flushed_denormals():
         with torch.enable_grad():
-            x = (model.embedding(tokens) + model.positional_encoding(T)).detach().requires_grad_()
+            x = model.embedding(tokens) + model.positional_encoding(T)  # a node of the graph: dL/dx_s below
             run = model.run(tokens, x)
             loss = step_losses(run.logits, tokens)
             d_x, *d_params = torch.autograd.grad(loss.sum(), [x, *model.parameters()], allow_unused=True)
