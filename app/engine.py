@@ -67,7 +67,7 @@ def _field_of(message: str) -> str:
 def run_trace(knobs: dict[str, Any], device: str):
     """The engine's trace for canonical knobs; its ValueErrors become KnobErrors naming the field."""
     options = TraceOptions(
-        truncation=knobs["truncation"],
+        truncation=knobs.get("truncation"),
         clip_mode=knobs["clip_mode"],
         clip_threshold=knobs["clip_threshold"],
         device=device,

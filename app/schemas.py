@@ -18,6 +18,7 @@ LIMITS = {"text": 256, "hidden_size": 256, "layers_recurrent": 3, "layers_transf
 
 # Which knobs matter for which architecture; the others are ignored (dropped from the canonical form).
 APPLIES_TO: dict[str, tuple[str, ...]] = {
+    "truncation": RECURRENT,  # attention sees every earlier position directly: nothing to truncate
     "hidden_size": RECURRENT,
     "activation": ("rnn",),
     "identity_init": ("rnn",),
@@ -52,7 +53,7 @@ class TraceKnobs(BaseModel):
     # transformer
     d_model: int = Field(64, ge=8, le=LIMITS["d_model"], description="model width")
     heads: int = Field(4, ge=1, le=8, description="attention heads; must divide d_model")
-    d_ff: int = Field(128, ge=8, le=1024, description="feed-forward width")
+    d_ff: int = Field(256, ge=8, le=1024, description="feed-forward width")
     positional: Literal["sinusoidal", "learned"] = Field("sinusoidal", description="positional encoding")
     checkpoint: str | None = Field(None, max_length=64, description="pretrained model name; null = random init")
 

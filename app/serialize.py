@@ -96,7 +96,7 @@ def _backward(trace, knobs: dict[str, Any]) -> dict[str, Any]:
         "grad_norm_before_clip": _num(trace.grad_norm_before_clip),
         "grad_norm_after_clip": _num(trace.grad_norm_after_clip),
         "param_grad_norm": {k: [_num(b), _num(a)] for k, (b, a) in trace.param_grad_norm.items()},
-        "truncation": knobs["truncation"],
+        "truncation": knobs.get("truncation"),
         "clip_mode": knobs["clip_mode"],
         "clip_threshold": knobs["clip_threshold"],
         "overflow": trace.backward_overflow,
@@ -209,7 +209,7 @@ def norms_csv(payload: dict[str, Any]) -> str:
     L = np.shape(bw["grad_h"])[1]
     header = ["t", "token", "target", "loss"]
     header += [f"h_norm_l{i}" for i in range(L)] if "h" in steps[0] else []
-    header += [f"grad_h_l{i}" for i in range(L)]
+    header += [f"grad_h_l{i}" for i in range(L)] if "h" in steps[0] else ["grad_x"]  # transformer: ||dL/dx_t||
     header += [f"grad_c_l{i}" for i in range(L)] if bw["grad_c"] is not None else []
     header += ["jacobian_norm", "pascanu_bound", "cut", "overflow"]
     out = io.StringIO()
