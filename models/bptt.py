@@ -30,7 +30,7 @@ class LayerWeights:
 class BPTTResult:
     grad_state: Tensor  # (T, L, C) ||dL/dS^l_{c,s}|| (total derivative) of the summed rows; h is c=0
     flow_state: Tensor | None  # (R, T, C) ||dL_t/dS^{top}_{c,s}|| per row t (per_row mode only)
-    flow_input: Tensor | None  # (R, T) ||dL_t/dx_s|| w.r.t. the one-hot input of step s
+    flow_input: Tensor | None  # (R, T) ||dL_t/dx_s|| w.r.t. the one-hot input of step s (if asked)
     d_gi: Tensor  # (T, L, G*H) summed over rows: dL/d(W_ih x + b_ih)
     d_gh: Tensor  # (T, L, G*H) summed over rows: dL/d(W_hh h + b_hh)
     cuts: list[int]  # steps s whose incoming state was detached (gradient stops between s-1 and s)
@@ -38,8 +38,9 @@ class BPTTResult:
 
 def _norm(x: Tensor) -> Tensor:
     """2-norm over the last axis, summed in float64: squares of vanishing gradients (< 1e-19)
-    would otherwise fall below float32's normal range and lose their digits (or flush to 0)."""
-    return torch.linalg.vector_norm(x, dim=-1, dtype=torch.float64).to(x.dtype)
+    would otherwise fall below float32's normal range and lose their digits (or flush to 0).
+    The result stays float64; storing it into a float32 tensor converts it in the same copy."""
+    return torch.linalg.vector_norm(x, dim=-1, dtype=torch.float64)
 
 
 def truncation_cuts(T: int, truncation: int | None) -> list[int]:
@@ -109,6 +110,7 @@ def bptt(
     *,
     per_row: bool,
     truncation: int | None = None,
+    input_flow: bool = True,
 ) -> BPTTResult:
     """Run the adjoint recursion backwards from step T-1 to 0.
 
@@ -116,6 +118,8 @@ def bptt(
     d_top: (T, H) gradient each step's own loss puts on the top layer's h (W_out^T (p_t - y_t)).
     per_row: True keeps one row per loss term (gives the gradient-flow matrices); False carries one
     row for the summed loss (enough for parameter gradients).
+    input_flow: with per_row, also the matrix ||dL_t/dx_s|| for the one-hot input (one more
+    matmul per step with W_ih).
     """
     T, H = d_top.shape
     L = len(weights)
@@ -125,7 +129,7 @@ def bptt(
     dev, dt = d_top.device, d_top.dtype
 
     views = [
-        _StepViews(loc, w, need_input=layer > 0 or per_row)
+        _StepViews(loc, w, need_input=layer > 0 or (per_row and input_flow))
         for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
     ]
     d = [torch.zeros(R, C, H, device=dev, dtype=dt) for _ in range(L)]  # adjoint of S^l_s, one row per loss term
@@ -133,7 +137,7 @@ def bptt(
     total_at = total.unbind(0)
     d_top_at = d_top.unbind(0)
     flow_state = torch.zeros(T, R, C, device=dev, dtype=dt) if per_row else None  # [s][t]: transposed below
-    flow_input = torch.zeros(T, R, device=dev, dtype=dt) if per_row else None
+    flow_input = torch.zeros(T, R, device=dev, dtype=dt) if per_row and input_flow else None
 
     for s in range(T - 1, -1, -1):
         lo = s if per_row else 0  # rows t < s are still zero: L_t does not depend on S_s
@@ -148,7 +152,7 @@ def bptt(
             d_in = view.backward(rows, s)
             if layer > 0:  # this layer's input is the layer below's h at the same step
                 d[layer - 1][lo:, 0] += d_in
-            elif per_row:
+            elif flow_input is not None:
                 flow_input[s, lo:] = _norm(d_in)
         if s in cut:
             for x in d:
@@ -161,7 +165,7 @@ def bptt(
         d_gi.append(gi_adj)
         d_gh.append(gh_adj)
     return BPTTResult(
-        grad_state=_norm(torch.stack([local[layer].total(total[:, layer]) for layer in range(L)], 1)),
+        grad_state=_norm(torch.stack([local[layer].total(total[:, layer]) for layer in range(L)], 1)).to(dt),
         flow_state=None if flow_state is None else flow_state.transpose(0, 1),
         flow_input=None if flow_input is None else flow_input.t(),
         d_gi=torch.stack(d_gi, 1),
