@@ -69,6 +69,7 @@
       this.wire();
       this.updateLinks();
       this.applyVisibility();
+      this.stripCaption();
       this.load();
     }
 
@@ -142,7 +143,7 @@
           const li = document.createElement("li");
           const field = Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : "";
           const label = this.t[`knob_${field}`] || field;
-          li.textContent = fmt(this.t.error_field, { field: label, msg: d.msg });
+          li.textContent = fmt(this.t.error_field, { field: label, msg: this.errorText(d) });
           ul.append(li);
           const input = $(`[name="${field}"]`, this.root);
           if (input) input.setAttribute("aria-invalid", "true");
@@ -152,8 +153,17 @@
         const p = document.createElement("p"); p.textContent = detail; box.append(p);
       }
       box.hidden = false;
+      $("#panels", this.root).hidden = true;  // no empty frames: the message and the form are the page
       this.data.error = detail || "network";
       this.setStatus(h.textContent);
+    }
+
+    errorText(d) {  // pydantic's standard errors in the page's language; the API's own messages as sent
+      const ctx = d.ctx || {};
+      const template = this.t[`error_${d.type}`];
+      if (!template) return d.msg;
+      const limit = ctx.le ?? ctx.ge ?? ctx.gt ?? ctx.lt ?? ctx.min_length ?? ctx.max_length ?? ctx.expected ?? "";
+      return fmt(template, { limit, input: d.input ?? "", expected: ctx.expected ?? "" });
     }
 
     // ---- view state ----
@@ -186,6 +196,10 @@
       if (phase === "backward") this.view.fwd = this.T;  // the backward pass needs the whole forward pass
       this.phaseChanged();
     }
+    stripCaption() {
+      const tf = this.arch === "transformer" ? "_transformer" : "";
+      $("#caption-strip", this.root).textContent = this.t[`caption_strip_${this.view.phase}${tf}`];
+    }
     togglePhase() { this.setPhase(this.view.phase === "forward" ? "backward" : "forward"); }
     play() {
       if (this.timer) return;
@@ -200,8 +214,7 @@
     togglePlay() { if (this.timer) this.pause(); else this.play(); }
     phaseChanged() {
       this.root.dataset.phase = this.view.phase;
-      $("#caption-strip", this.root).textContent =
-        this.view.phase === "backward" ? this.t.caption_strip_backward : this.t.caption_strip_forward;
+      this.stripCaption();
       for (const b of $$(".phase-btn", this.root)) b.setAttribute("aria-pressed", String(b.dataset.phase === this.view.phase));
       this.applyVisibility();
       this.changed();
@@ -257,7 +270,7 @@
       for (const b of $$("button.export", r)) {
         b.addEventListener("click", () => {
           const div = document.getElementById(b.dataset.plot);
-          if (!div || !div.data) return;
+          if (!div || !div.data || !window.Plotly) return;
           Plotly.downloadImage(div, {
             format: b.dataset.export, filename: `unrolled-${this.arch}-${b.dataset.plot.replace("plot-", "")}`,
             width: Math.max(div.clientWidth, 800), height: Math.max(div.clientHeight, 400),
@@ -275,7 +288,7 @@
       this.pause();
       if (this.es) { this.es.close(); this.es = null; }
       for (const es of (this.compare && this.compare.sources) || []) es.close();
-      for (const d of $$(".plot", this.root)) if (d.data) Plotly.purge(d);
+      if (window.Plotly) for (const d of $$(".plot", this.root)) if (d.data) Plotly.purge(d);
     }
 
     setStatus(text) { const s = $("#status", this.root); if (s) s.textContent = text; }
@@ -297,6 +310,7 @@
       this.syncButtons();
       this.renderStatus();
       this.renderOverflow();
+      if (!window.Plotly) return;  // still loading (see base.html): "plotly:ready" renders again
       const visible = (id) => { const p = document.getElementById(`panel-${id}`); return p && !p.hidden; };
       const panels = {
         strip: () => this.plotStrip(), hidden: () => this.plotHidden(), gates: () => this.plotGates(),
@@ -306,6 +320,8 @@
       };
       for (const [id, draw] of Object.entries(panels)) if (visible(id)) draw();
       if (this.compare && this.compare.ready) this.plotCompare();
+      this.ready = this.data.done;  // every panel drawn from the complete trace
+      this.root.dataset.ready = String(this.ready);
     }
 
     renderStatus() {
@@ -355,6 +371,15 @@
       return Object.assign({ tickvals: vals, ticktext: text, range: [-0.5, T - 0.5], title: { text: "" },
                              zeroline: false, showgrid: false, fixedrange: true }, extra || {});
     }
+    tokenYAxis(extra, div) {  // one-line labels, spaced by the plot's height
+      const el = div && document.getElementById(div);
+      const height = (el && el.clientHeight) || 400;
+      const T = this.T, every = Math.max(1, Math.ceil((T * 22) / Math.max(100, height - 120)));
+      const vals = [], text = [];
+      for (let t = 0; t < T; t += every) { vals.push(t); text.push(`${t} ${showChar(this.data.meta.vocab[this.data.meta.tokens[t]])}`); }
+      return Object.assign({ tickvals: vals, ticktext: text, autorange: "reversed", zeroline: false, showgrid: false,
+                             fixedrange: true }, extra || {});
+    }
     cutShapes(yref) {
       const cuts = this.cuts();
       return cuts.map((s) => ({ type: "line", xref: "x", yref: yref || "paper", x0: s - 0.5, x1: s - 0.5, y0: 0, y1: 1,
@@ -400,7 +425,18 @@
         if (over.has(t) && on) ann.push({ x: t, y: 1.0, text: "⚠", showarrow: false, font: { size: 20, color: colour("--c-overflow") } });
       }
       const cuts = new Set(this.cuts());
-      if (!back) {
+      const recurrent = RECURRENT.includes(this.arch);
+      if (!recurrent && back) {
+        // no chain between positions: the gradient from later losses colours each cell it reaches
+        const size = this.data.back.map((b, t) => (b ? b.grad_flow_from.slice(t + 1).reduce((a, x) => a + (x || 0), 0) : 0));
+        const top = Math.max(...size.filter((x) => isFinite(x)), 1e-30);
+        for (let t = T - nb; t < T; t++) {
+          if (t === cur || !(size[t] > 0)) continue;
+          shapes[t].fillcolor = mix("#fff7ed", colour("--c-gradient"), Math.min(1, size[t] / top));
+        }
+      } else if (!recurrent) {
+        // positions are not chained: no arrows
+      } else if (!back) {
         for (let t = 1; t < nf; t++) {
           ann.push({ x: t - w, y: 0.5, ax: t - 1 + w, ay: 0.5, xref: "x", yref: "y", axref: "x", ayref: "y", text: "",
                      showarrow: true, arrowhead: 2, arrowsize: 1, arrowwidth: 2.5, arrowcolor: colour("--c-hidden") });
@@ -486,7 +522,7 @@
       const n = this.view.phase === "backward" ? this.T : this.nFwd();
       const k = names.length, gap = 0.04, hRow = (1 - gap * (k - 1)) / k;
       const traces = [], layout = baseLayout({
-        height: 120 * k + 90, margin: { l: 70, r: 10, t: 10, b: 70 }, shapes: [], annotations: this.overflowMarks(),
+        height: 120 * k + 90, margin: { l: 50, r: 10, t: 10, b: 70 }, shapes: [], annotations: this.overflowMarks(),
       });
       names.forEach((g, i) => {
         const get = g === "c" ? (s) => this.layerOf(s.c) : (s) => this.layerOf(s.gates && s.gates[g]);
@@ -499,8 +535,9 @@
                       zmin: signed ? -maxAbs : 0, zmax: signed ? maxAbs : 1,
                       hovertemplate: `${g}: t=%{x} · ${this.t.axis_unit} %{y}<br>%{z:.3f}<extra></extra>` });
         const top = 1 - i * (hRow + gap);
-        layout[`yaxis${ax}`] = { domain: [top - hRow, top], autorange: "reversed", fixedrange: true, showticklabels: false,
-                                 title: { text: `<b>${g}</b>`, font: { size: 22, color: colour(cname) } } };
+        layout[`yaxis${ax}`] = { domain: [top - hRow, top], autorange: "reversed", fixedrange: true, showticklabels: false };
+        layout.annotations.push({ xref: "paper", yref: "paper", x: -0.015, y: top - hRow / 2, xanchor: "right", showarrow: false,
+                                  text: `<b>${g}</b>`, font: { size: 26, color: colour(cname) } });
         for (const s of this.currentShape(`y${ax} domain`)) layout.shapes.push(s);
       });
       layout.xaxis = this.tokenAxis({ anchor: `y${k === 1 ? "" : k}` }, "plot-gates");
@@ -574,7 +611,8 @@
       const layout = baseLayout({
         height: 380, showlegend: true, legend: { orientation: "h", y: -0.3, font: { size: 15 } },
         xaxis: this.tokenAxis({}, "plot-grad-norm"),
-        yaxis: { type: "log", title: { text: this.t.axis_norm }, exponentformat: "power", fixedrange: true },
+        yaxis: logAxis(this.data.back.flatMap((b) => (b ? [...b.grad_h, ...(b.grad_c || []), b.bound] : [])),
+                       { title: { text: this.t.axis_norm } }),
         shapes: [...this.currentShape(), ...this.cutShapes(), ...this.overflowShapes()], annotations: ann,
         margin: { l: 80, r: 20, t: 30, b: 100 },
       });
@@ -617,7 +655,8 @@
           hoverinfo: "skip" },
       ];
       const layout = baseLayout({
-        height: 340, xaxis: this.tokenAxis({}, "plot-jacobian"), yaxis: { type: "log", title: { text: this.t.axis_norm }, exponentformat: "power", fixedrange: true },
+        height: 340, xaxis: this.tokenAxis({}, "plot-jacobian"),
+        yaxis: logAxis([1, ...this.data.back.map((b) => b && b.jacobian_norm)], { title: { text: this.t.axis_norm } }),
         shapes: [...this.currentShape(), ...this.cutShapes(), ...this.overflowShapes()],
         annotations: [{ x: T - 0.5, y: 0, yref: "y", xanchor: "right", yanchor: "bottom", text: "‖J‖ = 1", showarrow: false,
                         font: { size: 16, color: colour("--c-bound") } }],
@@ -636,6 +675,10 @@
                       hovertemplate: "%{x}: %{y:.3e}<extra></extra>" });
         traces.push({ type: "bar", x: names, y: after, name: this.t.after_clip, marker: { color: colour("--c-clipped"),
                       line: { color: "#334155", width: 1 } }, hovertemplate: "%{x}: %{y:.3e}<extra></extra>" });
+        if (![...before, ...after].some((v) => v !== null)) {
+          ann.push({ xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, text: `⚠ ${this.t.overflow_mark} (inf/NaN)`,
+                     font: { size: 22, color: colour("--c-overflow") } });
+        }
         if (sm.clip_mode && sm.clip_threshold) {
           shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: sm.clip_threshold, y1: sm.clip_threshold,
                         line: { color: colour("--c-bound"), width: 3, dash: "dash" } });
@@ -648,7 +691,8 @@
       const layout = baseLayout({
         height: 380, barmode: "group", showlegend: !!complete, legend: { orientation: "h", y: 1.12 },
         xaxis: { type: "category", tickangle: -30, tickfont: { size: 13 }, fixedrange: true, visible: !!complete },
-        yaxis: { type: "log", title: { text: this.t.axis_norm }, exponentformat: "power", fixedrange: true, visible: !!complete },
+        yaxis: logAxis(traces.flatMap((d) => d.y).concat(sm && sm.clip_mode ? [sm.clip_threshold] : []),
+                       { title: { text: this.t.axis_norm }, visible: !!complete }),
         shapes, annotations: ann, margin: { l: 80, r: 10, t: 40, b: 110 },
       });
       Plotly.react("plot-clip", traces, layout, PLOT_CONFIG);
@@ -672,7 +716,7 @@
                                    line: { color: "#000", width: 3 } }] : [];
       const layout = baseLayout({
         height: 460, xaxis: this.tokenAxis({ title: { text: this.t.axis_key } }, "plot-attention"),
-        yaxis: this.tokenAxis({ title: { text: this.t.axis_query }, autorange: "reversed", range: undefined }, "plot-attention"),
+        yaxis: this.tokenYAxis({ title: { text: this.t.axis_query } }, "plot-attention"),
         shapes, margin: { l: 80, r: 10, t: 16, b: 90 },
       });
       Plotly.react("plot-attention", [trace], layout, PLOT_CONFIG);
@@ -713,7 +757,7 @@
       const state = { curves: {}, failed: {}, sources: [], ready: false };
       this.compare = state;
       const base = this.apiQuery();
-      Plotly.react("plot-compare", [], baseLayout({ height: 380, annotations: [{ xref: "paper", yref: "paper", x: 0.5, y: 0.5,
+      if (window.Plotly) Plotly.react("plot-compare", [], baseLayout({ height: 380, annotations: [{ xref: "paper", yref: "paper", x: 0.5, y: 0.5,
         showarrow: false, text: this.t.compare_loading, font: { size: 18 } }], xaxis: { visible: false }, yaxis: { visible: false } }), PLOT_CONFIG);
       fetch("/api/architectures").then((r) => r.json()).then((spec) => {
         const available = new Set(spec.architectures.filter((a) => a.available).map((a) => a.arch));
@@ -744,6 +788,7 @@
       }
     }
     plotCompare() {
+      if (!window.Plotly) return;
       const state = this.compare, traces = [];
       const dash = { rnn: "solid", lstm: "dash", gru: "dot", transformer: "dashdot" };
       const symbol = { rnn: "circle", lstm: "square", gru: "diamond", transformer: "triangle-up" };
@@ -761,7 +806,7 @@
       const layout = baseLayout({
         height: 380, showlegend: true, legend: { orientation: "h", y: 1.14, font: { size: 17 } },
         xaxis: { title: { text: this.t.axis_distance }, fixedrange: true, zeroline: false },
-        yaxis: { type: "log", title: { text: this.t.axis_norm }, exponentformat: "power", fixedrange: true },
+        yaxis: logAxis(traces.flatMap((d) => d.y), { title: { text: this.t.axis_norm } }),
         margin: { l: 80, r: 20, t: 50, b: 60 },
       });
       Plotly.react("plot-compare", traces, layout, PLOT_CONFIG);
@@ -776,6 +821,20 @@
       return out;
     }
     return Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
+  }
+
+  /* A log axis whose ticks are readable from the back of a room: about five labelled values. */
+  function logAxis(values, extra) {
+    const logs = values.filter((v) => v > 0 && isFinite(v)).map(Math.log10);
+    const axis = Object.assign({ type: "log", fixedrange: true }, extra || {});
+    if (!logs.length) return axis;
+    let lo = Math.min(...logs), hi = Math.max(...logs);
+    if (hi - lo < 0.3) { lo -= 0.15; hi += 0.15; }
+    const ticks = logTicks(lo, hi);
+    axis.tickvals = ticks.map((k) => 10 ** k);
+    axis.ticktext = ticks.map(tickLabel);
+    axis.range = [lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo)];
+    return axis;
   }
 
   function tickLabel(log10v) {
@@ -845,6 +904,7 @@
   document.addEventListener("keyup", (e) => { if (e.key === " " && !editable(e.target)) e.preventDefault(); });
 
   document.addEventListener("DOMContentLoaded", start);
+  document.addEventListener("plotly:ready", () => { if (bench) bench.schedule(); });
   document.addEventListener("htmx:beforeSwap", (e) => {
     if (e.detail.target && e.detail.target.id === "bench" && bench) { bench.destroy(); bench = null; }
   });

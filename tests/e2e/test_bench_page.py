@@ -1,0 +1,319 @@
+"""The bench in a real browser with no network: stepping, phases, cuts, the Transformer, permalinks,
+bad knobs, exports and languages. Each test leaves a screenshot under artifacts/."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.e2e.conftest import ARTIFACTS, shot, wait_ready
+
+TEXT = "hello, hello world"
+
+FILLED_COLUMNS = """(id) => {
+  const z = document.getElementById(id).data[0].z;
+  let n = 0;
+  for (let t = 0; t < z[0].length; t++) if (z.some((row) => row[t] !== null)) n++;
+  return n;
+}"""
+
+# x positions of the truncation cuts drawn on a plot: dashed lines in the cut colour, between s-1 and s
+CUTS_DRAWN = """(id) => {
+  const cut = getComputedStyle(document.documentElement).getPropertyValue('--c-cut').trim();
+  return (document.getElementById(id).layout.shapes || [])
+    .filter((s) => s.type === 'line' && s.line.color === cut).map((s) => s.x0 + 0.5);
+}"""
+
+
+def bench_url(server: str, **knobs) -> str:
+    return f"{server}/bench?{urlencode(knobs)}"
+
+
+def visible(page, panel: str) -> bool:
+    return page.locator(f"#panel-{panel}").is_visible()
+
+
+def press(page, key: str, times: int = 1) -> None:
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # keys in a knob field stay there
+    for _ in range(times):
+        page.keyboard.press(key)
+    page.wait_for_timeout(150)  # one animation frame renders the step
+
+
+def test_keyboard_steps_fill_five_hidden_state_columns(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=16))
+    wait_ready(page)
+    assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == 0
+    press(page, "ArrowRight", 5)
+    assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == 5
+    # the gate heatmaps fill in step with h, the cell strip highlights step 4, the status names the input
+    assert page.evaluate("document.getElementById('plot-gates').data.length") == 5  # i, f, g, o and c
+    gates = page.evaluate("document.getElementById('plot-gates').data.map(d => [d.z[0][4], d.z[0][5]])")
+    assert all(at4 is not None and at5 is None for at4, at5 in gates)
+    assert "5/18" in page.locator("#status").inner_text()
+    # the next-character panel marks the true next character of step 4 ("o" -> ",")
+    outlined = page.evaluate("document.getElementById('plot-probs').data[0].marker.line.width.indexOf(4)")
+    vocab = page.evaluate("window.unrolledBench.data.meta.vocab")
+    assert vocab[outlined] == ","
+    press(page, "ArrowLeft")
+    assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == 4
+    assert "step=4" in page.url
+    shot(page, "bench-forward-lstm")
+    assert log.console_errors() == []
+
+
+def test_backward_phase_shows_the_gradient_plots(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="rnn", text=TEXT, hidden_size=16))
+    wait_ready(page)
+    backward_panels = ("grad-norm", "grad-flow", "jacobian", "clip")
+    assert not any(visible(page, p) for p in backward_panels)
+    press(page, "b")
+    assert page.locator("#bench").get_attribute("data-phase") == "backward"
+    assert all(visible(page, p) for p in backward_panels)
+    press(page, "ArrowRight", 4)
+    T = page.evaluate("window.unrolledBench.T")
+    # ||dL/dh_t|| on a log axis, shown for exactly the four steps reached, with the numbers from the stream
+    layout_type = page.evaluate("document.getElementById('plot-grad-norm').layout.yaxis.type")
+    assert layout_type == "log"
+    shown = page.evaluate("""() => {
+      const d = document.getElementById('plot-grad-norm').data[0];
+      return d.x.filter((_, i) => d.y[i] !== null).map((t) => [t, d.y[d.x.indexOf(t)]]);
+    }""")
+    streamed = page.evaluate("window.unrolledBench.data.back.map(b => b.grad_h[b.grad_h.length - 1])")
+    assert shown and all(T - 4 <= t < T for t, _ in shown)
+    assert all(abs(y - streamed[t]) <= 1e-9 * abs(streamed[t]) for t, y in shown)
+    # the Elman RNN draws the Pascanu bound over it, never below the gradient
+    bound = page.evaluate("document.getElementById('plot-grad-norm').data.find(d => d.line.dash === 'dash')")
+    assert bound is not None
+    for t, y in shown:
+        assert bound["y"][t] >= y * (1 - 1e-6)
+    # the gradient-flow matrix fills the columns reached; the Jacobian plot has the line at 1
+    assert page.evaluate(FILLED_COLUMNS, "plot-grad-flow") >= 3
+    assert page.evaluate("document.getElementById('plot-jacobian').data[1].y") == [1, 1]
+    # the clip panel appears with its bars once the backward pass reaches t = 0
+    press(page, "End")
+    bars = page.evaluate("document.getElementById('plot-clip').data.map(d => d.y.length)")
+    assert len(bars) == 2 and bars[0] == bars[1] > 1
+    shot(page, "bench-backward-rnn")
+    press(page, "b")
+    assert not visible(page, "grad-norm")
+    assert log.console_errors() == []
+
+
+def test_changing_truncation_moves_the_cuts(server, new_page):
+    page, log = new_page()
+    text = "the quick brown fox jumps over"
+    page.goto(bench_url(server, arch="rnn", text=text, hidden_size=16, truncation=4, phase="backward", bstep=30))
+    wait_ready(page)
+    cuts4 = page.evaluate("window.unrolledBench.data.summary.cuts")
+    assert cuts4 and all(c % 4 == 0 for c in cuts4)
+    assert sorted(page.evaluate(CUTS_DRAWN, "plot-grad-norm")) == cuts4
+    assert sorted(page.evaluate(CUTS_DRAWN, "plot-grad-flow")) == cuts4
+    shot(page, "bench-truncation-4")
+    # change the knob in the form: htmx swaps the bench, the URL follows, the new trace streams in
+    page.fill("#knob-truncation", "7")
+    page.locator("#knob-truncation").press("Enter")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('truncation') === '7'")
+    page.wait_for_function("() => window.unrolledBench && window.unrolledBench.ready && "
+                           "window.unrolledBench.data.summary.truncation === 7")
+    press(page, "b")
+    press(page, "End")
+    cuts7 = page.evaluate("window.unrolledBench.data.summary.cuts")
+    assert cuts7 != cuts4 and all(c % 7 == 0 for c in cuts7)
+    assert sorted(page.evaluate(CUTS_DRAWN, "plot-grad-norm")) == cuts7
+    # in the strip the arrows stop at each cut, marked with scissors
+    strip = page.evaluate("document.getElementById('plot-strip').layout.annotations.map(a => a.text)")
+    scissors = strip.count("✂")
+    assert scissors == len(cuts7)
+    shot(page, "bench-truncation-7")
+    assert log.console_errors() == []
+
+
+def test_picking_the_transformer_shows_the_attention_heatmap(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="lstm", text=TEXT))
+    wait_ready(page)
+    assert not visible(page, "attention")
+    page.select_option("#knob-arch", "transformer")
+    page.wait_for_function("() => window.unrolledBench && window.unrolledBench.arch === 'transformer' && "
+                           "window.unrolledBench.ready")
+    assert "arch=transformer" in page.url
+    assert visible(page, "attention") and visible(page, "positional")
+    assert not visible(page, "hidden") and not visible(page, "gates")
+    press(page, "ArrowRight", 6)
+    # row t of the heatmap is step t's attention over s <= t (a distribution), nothing after t
+    rows = page.evaluate("document.getElementById('plot-attention').data[0].z.slice(0, 7)")
+    for t, row in enumerate(rows[:6]):
+        weights = [w for w in row[: t + 1]]
+        assert all(w is not None for w in weights) and abs(sum(weights) - 1) < 1e-4
+        assert all(w is None for w in row[t + 1:])
+    assert all(w is None for w in rows[6])
+    # another head is another matrix
+    heads = page.evaluate("window.unrolledBench.data.meta.knobs.heads")
+    if heads > 1:
+        before = page.evaluate("document.getElementById('plot-attention').data[0].z")
+        page.select_option("#select-head", "1")
+        page.wait_for_timeout(150)
+        assert page.evaluate("document.getElementById('plot-attention').data[0].z") != before
+        assert "head=1" in page.url
+    assert page.evaluate("document.getElementById('plot-positional').data[0].z.length") > 0
+    shot(page, "bench-transformer")
+    assert log.console_errors() == []
+
+
+def test_a_permalink_reproduces_the_same_view(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="gru", text=TEXT, hidden_size=24, layers=2, seed=3))
+    wait_ready(page)
+    page.select_option("#select-layer", "1")
+    press(page, "ArrowRight", 9)
+    press(page, "b")
+    press(page, "ArrowRight", 3)
+    link = page.url
+    query = parse_qs(urlsplit(link).query)
+    assert query["phase"] == ["backward"] and query["bstep"] == ["3"] and query["layer"] == ["1"]
+
+    def view(p):
+        return p.evaluate("""() => ({
+          status: document.getElementById('status').innerText,
+          hidden: document.getElementById('plot-hidden').data[0].z,
+          gradNorm: document.getElementById('plot-grad-norm').data.map(d => d.y),
+          strip: document.getElementById('plot-strip').layout.annotations.length,
+          phase: document.getElementById('bench').dataset.phase,
+        })""")
+
+    here = view(page)
+    other, other_log = new_page()
+    other.goto(link)
+    wait_ready(other)
+    other.wait_for_timeout(150)
+    assert view(other) == here
+    shot(page, "bench-permalink-original")
+    shot(other, "bench-permalink-reopened")
+    assert log.console_errors() == [] and other_log.console_errors() == []
+
+
+def test_a_bad_knob_shows_the_api_message_on_the_page(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=100000))
+    message = page.locator("#message")
+    message.wait_for(state="visible", timeout=20_000)
+    text = message.inner_text()
+    assert "Hidden size" in text and "256" in text  # the field, by its label, and its limit
+    assert page.locator("#knob-hidden_size").get_attribute("aria-invalid") == "true"
+    assert page.locator("#knobs").is_visible()  # never a blank page: the form is there to fix it
+    shot(page, "bench-bad-knob")
+    # a bad value typed into the form gets the same treatment; a good one clears it
+    page.fill("#knob-hidden_size", "8")
+    page.locator("#knob-hidden_size").press("Enter")
+    page.wait_for_function("() => window.unrolledBench && window.unrolledBench.ready")
+    assert not page.locator("#message").is_visible()
+    page.fill("#knob-text", "x")
+    page.locator("#knob-text").press("Enter")
+    page.locator("#message").wait_for(state="visible", timeout=20_000)
+    assert "Input text" in page.locator("#message").inner_text()
+    assert log.errors == []  # the refused stream is reported on the page, not thrown
+
+
+def test_overflowed_steps_are_shown_not_crashed(server, new_page):
+    page, log = new_page()
+    text = "abcdefghijklmnopqrstuvwxyz" * 2
+    page.goto(bench_url(server, arch="rnn", activation="linear", spectral_norm=10, text=text, hidden_size=8))
+    wait_ready(page)
+    banner = page.locator("#overflow-banner")
+    assert banner.is_visible() and "⚠" in banner.inner_text()
+    press(page, "End")
+    press(page, "b")
+    press(page, "End")
+    marks = page.evaluate("document.getElementById('plot-strip').layout.annotations.filter(a => a.text === '⚠').length")
+    assert marks > 0
+    shot(page, "bench-overflow")
+    assert log.console_errors() == []
+
+
+def test_exports_give_the_trace_csv_and_images(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=8, truncation=5))
+    wait_ready(page)
+    for anchor, kind in (("#export-json", "application/json"), ("#export-csv", "text/csv")):
+        href = page.locator(anchor).get_attribute("href")
+        assert "truncation=5" in href and "hidden_size=8" in href
+        response = page.request.get(server + href)
+        assert response.status == 200 and response.headers["content-type"].startswith(kind)
+    trace = json.loads(page.request.get(server + page.locator("#export-json").get_attribute("href")).text())
+    assert trace["vocab"] == page.evaluate("window.unrolledBench.data.meta.vocab")
+    csv_lines = page.request.get(server + page.locator("#export-csv").get_attribute("href")).text().splitlines()
+    assert len(csv_lines) == len(TEXT) + 1
+    press(page, "ArrowRight", 3)
+    for fmt in ("png", "svg"):
+        with page.expect_download() as info:
+            page.click(f"#panel-hidden button[data-export='{fmt}']")
+        download = info.value
+        path = ARTIFACTS / f"export-hidden.{fmt}"
+        download.save_as(path)
+        assert download.suggested_filename.endswith(f".{fmt}") and path.stat().st_size > 1000
+    assert log.console_errors() == []
+
+
+def test_the_language_switch_keeps_the_view(server, new_page):
+    page, log = new_page(locale="ko-KR")
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=8))
+    wait_ready(page)
+    assert page.locator("html").get_attribute("lang") == "ko"
+    assert "한 단계 앞으로" in page.locator("#btn-forward").inner_text()
+    press(page, "ArrowRight", 3)
+    shot(page, "bench-ko", full_page=False)
+    page.click("#lang-switch")
+    wait_ready(page)
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Step forward" in page.locator("#btn-forward").inner_text()
+    assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == 3
+    assert log.console_errors() == []
+
+
+def test_the_compare_strip_plots_gradient_against_distance(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=16))
+    wait_ready(page)
+    page.locator("#panel-compare").scroll_into_view_if_needed()
+    page.wait_for_function("() => window.unrolledBench.compare && window.unrolledBench.compare.ready", timeout=30_000)
+    page.wait_for_timeout(200)
+    traces = page.evaluate("document.getElementById('plot-compare').data.map(d => [d.name, d.x.length])")
+    names = [name for name, _ in traces]
+    assert names[:3] == ["RNN", "LSTM", "GRU"]
+    assert all(n > 1 for _, n in traces[:3])
+    assert page.evaluate("document.getElementById('plot-compare').layout.yaxis.type") == "log"
+    shot(page, "bench-compare")
+    assert log.console_errors() == []
+
+
+def test_offline_fallback_and_time_to_interactive(server, new_page):
+    """Measured, not asserted against a budget: the figure is written to artifacts/page-interactive.json."""
+    page, log = new_page()
+    start = time.perf_counter()
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=64))
+    page.wait_for_function("() => window.unrolledBench && window.unrolledBench.data.meta")
+    controls_s = time.perf_counter() - start  # the trace's first event handled: keys and buttons work
+    wait_ready(page)
+    interactive_s = time.perf_counter() - start  # every panel drawn from the complete trace
+    nav = page.evaluate("JSON.parse(JSON.stringify(performance.getEntriesByType('navigation')[0]))")
+    # the CDN was tried and refused, and the page runs on the local copies
+    assert any("htmx" in u for u in log.blocked) and any("plotly" in u for u in log.blocked)
+    assert page.evaluate("typeof window.htmx === 'object' && typeof window.Plotly === 'object'")
+    press(page, "ArrowRight")
+    assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == 1
+    figures = {
+        "controls_live_s": round(controls_s, 3),
+        "interactive_s": round(interactive_s, 3),
+        "plotly_loaded_ms": round(page.evaluate(
+            "performance.getEntriesByType('resource').filter(r => r.name.endsWith('/vendor/plotly/plotly.min.js'))"
+            ".map(r => r.responseEnd)[0] || 0"), 1),
+        "dom_content_loaded_ms": round(nav["domContentLoadedEventEnd"], 1),
+        "load_event_ms": round(nav["loadEventEnd"], 1),
+    }
+    (ARTIFACTS / "page-interactive.json").write_text(json.dumps(figures, indent=2))
+    print("page interactive:", figures)
+    assert log.console_errors() == []
