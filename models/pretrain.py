@@ -1,0 +1,236 @@
+"""Recipes and training loops for the demo checkpoints (run by scripts/pretrain.py).
+
+A recipe fixes everything a checkpoint depends on: model config (with its seed), data generator seed,
+steps, batch size, learning rate. The training data are made in code (models.tasks) from the data
+seed, batch after batch, so the same recipe on the same machine gives the same weights and the same
+loss history; the first steps of that history are what CI re-checks.
+
+Optimiser: Adam, learning rate warmed up linearly over the first 5% of steps, then cosine-decayed to
+10%; gradients clipped to total norm 1. Losses are mean cross-entropies per predicted character.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from models.checkpoints import CHECKPOINTS, CheckpointInfo
+from models.seq2seq import Seq2Seq, Seq2SeqConfig, accuracy_by_length, encode_pair, seq2seq_vocab
+from models.tasks import LETTERS, get_task, random_strings, repeated_text
+from models.transformer import CausalTransformer, TransformerConfig
+from models.vocab import Vocab
+
+TRANSFORMER_LETTERS = LETTERS + " .,"
+HISTORY_HEAD = 20  # every one of the first steps' losses is kept (what CI re-checks), then every 10th
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str  # a key of models.checkpoints.CHECKPOINTS
+    config: TransformerConfig | Seq2SeqConfig
+    steps: int
+    batch: int
+    lr: float
+    data_seed: int
+    min_len: int  # seq2seq: source lengths; transformer: periods of the repeated segment
+    max_len: int
+    seq_len: int = 0  # transformer: characters per training text
+
+    @property
+    def info(self) -> CheckpointInfo:
+        return CHECKPOINTS[self.name]
+
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        Recipe(
+            "transformer-induction",
+            TransformerConfig(d_model=64, layers=2, heads=4, d_ff=128, max_len=128, seed=0),
+            steps=2500,
+            batch=16,
+            lr=2e-3,
+            data_seed=1,
+            min_len=4,
+            max_len=32,
+            seq_len=128,
+        ),
+        Recipe(
+            "seq2seq-reverse-attention",
+            Seq2SeqConfig(hidden_size=64, attention=True, task="reverse", max_len=24, seed=0),
+            steps=2500,
+            batch=64,
+            lr=3e-3,
+            data_seed=2,
+            min_len=2,
+            max_len=16,
+        ),
+        Recipe(
+            "seq2seq-reverse-plain",
+            Seq2SeqConfig(hidden_size=64, attention=False, task="reverse", max_len=24, seed=0),
+            steps=2500,
+            batch=64,
+            lr=3e-3,
+            data_seed=2,
+            min_len=2,
+            max_len=16,
+        ),
+        Recipe(
+            "seq2seq-swap-attention",
+            Seq2SeqConfig(hidden_size=64, attention=True, task="swap_pairs", max_len=24, seed=0),
+            steps=2500,
+            batch=64,
+            lr=3e-3,
+            data_seed=3,
+            min_len=2,
+            max_len=16,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model: nn.Module
+    vocab: Vocab
+    history: list[tuple[int, float]]  # (step, training loss)
+    final_loss: float  # mean loss per character on the recipe's fixed evaluation set
+    report: dict  # what else the checkpoint shows (attention scores, accuracy by length)
+    seconds: float
+
+
+def _learning_rate(recipe: Recipe, step: int) -> float:
+    warmup = max(1, recipe.steps // 20)
+    if step < warmup:
+        return recipe.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, recipe.steps - warmup)
+    return recipe.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _train(recipe: Recipe, model: nn.Module, batch_loss: Callable[[torch.Generator], Tensor], steps: int):
+    gen = torch.Generator().manual_seed(recipe.data_seed)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    history = []
+    model.train()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = _learning_rate(recipe, step)
+        loss = batch_loss(gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step < HISTORY_HEAD or step % 10 == 0 or step == steps - 1:
+            history.append((step, float(loss.detach())))
+    model.eval()
+    return history
+
+
+# ---- the Transformer on repeated text ----
+
+
+def transformer_vocab() -> Vocab:
+    return Vocab.from_text(TRANSFORMER_LETTERS)
+
+
+def _repeated_batch(recipe: Recipe, vocab: Vocab, count: int, gen: torch.Generator) -> tuple[Tensor, list[int]]:
+    texts, periods = repeated_text(count, recipe.seq_len, gen, TRANSFORMER_LETTERS, recipe.min_len, recipe.max_len)
+    return torch.tensor([vocab.encode(t) for t in texts]), periods
+
+
+def lookback_scores(attention: Tensor, periods: list[int]) -> Tensor:
+    """Mean weight each head puts on position t - p + 1 from query t, over positions t >= p.
+
+    attention: (batch, layers, heads, T, T); periods: the repeat period p of each text. Position
+    t - p + 1 holds the character that followed the previous occurrence of character t, i.e. the
+    answer: a head that looks there is the look-back (induction) head. Returns (layers, heads).
+    """
+    B, _, _, T, _ = attention.shape
+    scores = []
+    for b, p in enumerate(periods):
+        t = torch.arange(p, T)
+        scores.append(attention[b][..., t, t - p + 1].mean(-1))
+    return torch.stack(scores).mean(0)
+
+
+def evaluate_transformer(recipe: Recipe, model: CausalTransformer, vocab: Vocab) -> tuple[float, dict]:
+    gen = torch.Generator().manual_seed(recipe.data_seed + 1000)  # held out: another stream
+    tokens, periods = _repeated_batch(recipe, vocab, 64, gen)
+    with torch.no_grad():
+        run = model.run(tokens)
+        losses = F.cross_entropy(run.logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")  # (B, T-1)
+        repeated = torch.stack([torch.arange(tokens.shape[1] - 1) >= p - 1 for p in periods])
+        scores = lookback_scores(torch.stack([h.A for h in run.heads], 1), periods)
+    layer, head = np.unravel_index(int(scores.argmax()), tuple(scores.shape))
+    return float(losses.mean()), {
+        "loss_first_copy": float(losses[~repeated].mean()),
+        "loss_repeats": float(losses[repeated].mean()),
+        "lookback_scores": scores.tolist(),
+        "lookback_head": [int(layer), int(head)],
+        "lookback_score": float(scores.max()),
+    }
+
+
+def train_transformer(recipe: Recipe, steps: int | None = None) -> TrainResult:
+    start = time.perf_counter()
+    vocab = transformer_vocab()
+    model = CausalTransformer(replace(recipe.config, vocab_size=len(vocab)))
+
+    def batch_loss(gen: torch.Generator) -> Tensor:
+        tokens, _ = _repeated_batch(recipe, vocab, recipe.batch, gen)
+        logits = model(tokens)
+        return F.cross_entropy(logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten())
+
+    history = _train(recipe, model, batch_loss, recipe.steps if steps is None else steps)
+    final, report = evaluate_transformer(recipe, model, vocab)
+    return TrainResult(model, vocab, history, final, report, time.perf_counter() - start)
+
+
+# ---- the encoder-decoders ----
+
+
+def _pairs(recipe: Recipe, vocab: Vocab, count: int, length: int, gen: torch.Generator):
+    task = get_task(recipe.config.task)
+    sources = random_strings(count, length, gen)
+    encoded = [encode_pair(vocab, s, task.transform(s)) for s in sources]
+    return tuple(torch.stack(parts) for parts in zip(*encoded, strict=True))  # src, decoder inputs, outputs
+
+
+def evaluate_seq2seq(recipe: Recipe, model: Seq2Seq, vocab: Vocab) -> tuple[float, dict]:
+    gen = torch.Generator().manual_seed(recipe.data_seed + 1000)  # held out: another stream
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for n in range(recipe.min_len, recipe.max_len + 1):
+            src, dec_in, out = _pairs(recipe, vocab, 32, n, gen)
+            losses = F.cross_entropy(model(src, dec_in).transpose(1, 2), out, reduction="none")
+            total, count = total + float(losses.sum()), count + losses.numel()
+    accuracy = accuracy_by_length(model, [4, 8, 12, 16, 20, 24], 50, seed=recipe.data_seed + 2000)
+    return total / count, {"greedy_accuracy_by_length": {str(n): acc for n, acc in accuracy.items()}}
+
+
+def train_seq2seq(recipe: Recipe, steps: int | None = None) -> TrainResult:
+    start = time.perf_counter()
+    vocab = seq2seq_vocab()
+    model = Seq2Seq(replace(recipe.config, vocab_size=len(vocab)))
+
+    def batch_loss(gen: torch.Generator) -> Tensor:
+        n = int(torch.randint(recipe.min_len, recipe.max_len + 1, (), generator=gen))
+        src, dec_in, out = _pairs(recipe, vocab, recipe.batch, n, gen)
+        return F.cross_entropy(model(src, dec_in).flatten(0, 1), out.flatten())
+
+    history = _train(recipe, model, batch_loss, recipe.steps if steps is None else steps)
+    final, report = evaluate_seq2seq(recipe, model, vocab)
+    return TrainResult(model, vocab, history, final, report, time.perf_counter() - start)
+
+
+def train(recipe: Recipe, steps: int | None = None) -> TrainResult:
+    if recipe.info.arch == "transformer":
+        return train_transformer(recipe, steps)
+    return train_seq2seq(recipe, steps)

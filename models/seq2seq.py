@@ -1,0 +1,300 @@
+"""A GRU encoder-decoder with additive (Bahdanau) attention, and the same model without attention.
+
+Source x_1..x_J, target y_1..y_I (the task's output followed by EOS), y_0 = BOS (Sutskever et al.
+2014; Bahdanau, Cho and Bengio 2015):
+
+    encoder    h_j = GRU_enc(E[x_j], h_{j-1}),  h_0 = 0                  (torch.nn.GRU's equations)
+    decoder    s_0 = h_J, and for i = 1..I:
+      with attention      e_ij = v^T tanh(W s_{i-1} + U h_j)            energies
+                          a_ij = exp(e_ij) / sum_j' exp(e_ij')          alignment weights
+                          c_i  = sum_j a_ij h_j                         a fresh context every step
+      without attention   c_i  = h_J          the whole source squeezed into one vector: the bottleneck
+                 s_i = GRU_dec([E[y_{i-1}]; c_i], s_{i-1})
+                 logits_i = W_out [s_i; c_i] + b_out
+                 L_i = -log softmax(logits_i)[y_i]
+
+Both GRUs are stepped gate by gate with models.gru.GRUCell; their parameters live in a torch.nn.GRU
+(encoder) and a torch.nn.GRUCell (decoder), so the names and shapes are torch's and a test can run
+torch's modules on the very same weights. Arrays in a trace are 0-based: decoder_states[i-1] is s_i.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from models.attention import additive_attention
+from models.device import pick_device
+from models.gru import GRUCell
+from models.tasks import BOS, EOS, get_task, seq2seq_alphabet
+from models.vocab import Vocab
+
+MAX_HIDDEN = 256
+MAX_SOURCE_LEN = 64
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    vocab_size: int = len(seq2seq_alphabet())  # BOS, EOS and the letters a-z
+    embed_size: int = 16  # width of E[token]
+    hidden_size: int = 64  # encoder states h_j and decoder states s_i
+    attention_size: int = 64  # width of W s_{i-1} + U h_j
+    attention: bool = True  # False: c_i = h_J at every step (no attention)
+    max_len: int = 24  # longest source accepted
+    task: str = "reverse"  # models.tasks.SEQ2SEQ_TASKS: reverse | swap_pairs
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "embed_size", "attention_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not 1 <= self.hidden_size <= MAX_HIDDEN:
+            raise ValueError(f"hidden_size must be between 1 and {MAX_HIDDEN}, not {self.hidden_size}")
+        if not 1 <= self.max_len <= MAX_SOURCE_LEN:
+            raise ValueError(f"max_len must be between 1 and {MAX_SOURCE_LEN}, not {self.max_len}")
+        get_task(self.task)
+
+
+@dataclass(frozen=True)
+class EncoderRun:
+    h: Tensor  # (..., J, H) encoder states h_1..h_J
+    gates: dict[str, Tensor]  # r, z, n: (..., J, H)
+
+
+@dataclass(frozen=True)
+class DecoderRun:
+    s: Tensor  # (..., I, H) decoder states s_1..s_I
+    e: Tensor | None  # (..., I, J) energies (None without attention)
+    a: Tensor  # (..., I, J) weights; without attention all weight sits on h_J
+    c: Tensor  # (..., I, H) contexts
+    gates: dict[str, Tensor]  # r, z, n: (..., I, H)
+    logits: Tensor  # (..., I, V)
+    inputs: Tensor  # (..., I) decoder inputs y_0..y_{I-1} (teacher forced or its own predictions)
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, config: Seq2SeqConfig, device: torch.device | str = "cpu") -> None:
+        super().__init__()
+        self.config = config
+        self.cell = GRUCell()
+        V, E, H, A = config.vocab_size, config.embed_size, config.hidden_size, config.attention_size
+        with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left as it was
+            torch.manual_seed(config.seed)
+            self.embedding = nn.Embedding(V, E)  # shared by source and target characters
+            self.encoder = nn.GRU(E, H, batch_first=True)  # weight_ih_l0 (3H, E), weight_hh_l0 (3H, H), ...
+            self.decoder = nn.GRUCell(E + H, H)  # weight_ih (3H, E + H), weight_hh (3H, H), ...
+            if config.attention:
+                self.W = nn.Parameter(torch.empty(A, H).uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H)))
+                self.U = nn.Parameter(torch.empty(A, H).uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H)))
+                self.v = nn.Parameter(torch.empty(A).uniform_(-1 / math.sqrt(A), 1 / math.sqrt(A)))
+            self.readout = nn.Linear(2 * H, V)  # W_out [s_i; c_i] + b_out
+        self.to(device)
+
+    def encode(self, source: Tensor) -> EncoderRun:
+        """source: (..., J) token ids."""
+        enc = self.encoder
+        gi = self.embedding(source) @ enc.weight_ih_l0.t() + enc.bias_ih_l0  # (..., J, 3H) all steps at once
+        h = gi.new_zeros(*gi.shape[:-2], self.config.hidden_size)
+        hs, gates = [], {g: [] for g in self.cell.gates}
+        for j in range(source.shape[-1]):
+            gh = h @ enc.weight_hh_l0.t() + enc.bias_hh_l0
+            (h,), step_gates = self.cell.step(gi[..., j, :], gh, (h,))
+            hs.append(h)
+            for g, value in step_gates.items():
+                gates[g].append(value)
+        return EncoderRun(torch.stack(hs, -2), {g: torch.stack(v, -2) for g, v in gates.items()})
+
+    def decode(self, h: Tensor, inputs: Tensor | None = None, steps: int | None = None) -> DecoderRun:
+        """Teacher forced on `inputs` (..., I) = y_0..y_{I-1}, or, with inputs None, `steps` greedy steps
+        that feed each prediction back in (starting from BOS, id 0)."""
+        dec, cfg = self.decoder, self.config
+        I = inputs.shape[-1] if inputs is not None else steps
+        J = h.shape[-2]
+        h_J = h[..., -1, :]
+        Uh = h @ self.U.t() if cfg.attention else None  # (..., J, A): U h_j does not depend on i
+        s = h_J  # s_0
+        y_prev = inputs[..., 0] if inputs is not None else torch.zeros(h.shape[:-2], dtype=torch.long, device=h.device)
+        out = {k: [] for k in ("s", "e", "a", "c", "logits", "inputs")}
+        gates = {g: [] for g in self.cell.gates}
+        for i in range(I):
+            if cfg.attention:
+                e, a, c = additive_attention(s, h, self.W, self.U, self.v, Uh)
+                out["e"].append(e)
+            else:
+                a = F.one_hot(torch.full(h.shape[:-2], J - 1, device=h.device), J).to(h.dtype)
+                c = h_J
+            gi = torch.cat([self.embedding(y_prev), c], -1) @ dec.weight_ih.t() + dec.bias_ih
+            gh = s @ dec.weight_hh.t() + dec.bias_hh
+            (s,), step_gates = self.cell.step(gi, gh, (s,))
+            logits = self.readout(torch.cat([s, c], -1))
+            for k, value in (("s", s), ("a", a), ("c", c), ("logits", logits), ("inputs", y_prev)):
+                out[k].append(value)
+            for g, value in step_gates.items():
+                gates[g].append(value)
+            if i + 1 < I:
+                y_prev = inputs[..., i + 1] if inputs is not None else logits.argmax(-1)
+        stacked = {k: torch.stack(v, -2) if k != "inputs" else torch.stack(v, -1) for k, v in out.items() if v}
+        return DecoderRun(
+            s=stacked["s"],
+            e=stacked.get("e"),
+            a=stacked["a"],
+            c=stacked["c"],
+            gates={g: torch.stack(v, -2) for g, v in gates.items()},
+            logits=stacked["logits"],
+            inputs=stacked["inputs"],
+        )
+
+    def forward(self, source: Tensor, inputs: Tensor) -> Tensor:
+        """Teacher-forced logits (..., I, V) for decoder inputs y_0..y_{I-1}."""
+        return self.decode(self.encode(source).h, inputs).logits
+
+
+def seq2seq_vocab() -> Vocab:
+    """BOS is id 0 and EOS id 1 (models.tasks.seq2seq_alphabet)."""
+    return Vocab(tuple(seq2seq_alphabet()))
+
+
+def encode_pair(vocab: Vocab, source: str, target: str) -> tuple[Tensor, Tensor, Tensor]:
+    """Source ids (J,), decoder inputs BOS + target (I,) and outputs target + EOS (I,)."""
+    return (
+        torch.tensor(vocab.encode(source)),
+        torch.tensor(vocab.encode(BOS + target)),
+        torch.tensor(vocab.encode(target + EOS)),
+    )
+
+
+@dataclass(frozen=True)
+class Seq2SeqTrace:
+    config: Seq2SeqConfig
+    vocab: tuple[str, ...]
+    source: str
+    target: str  # the task's answer (without EOS)
+    source_tokens: np.ndarray  # (J,)
+    target_tokens: np.ndarray  # (I,) y_1..y_I: target then EOS
+    decoder_inputs: np.ndarray  # (I,) y_0..y_{I-1} as fed (teacher forced or its own predictions)
+    teacher_forcing: bool
+    encoder_states: np.ndarray  # (J, H) h_1..h_J
+    decoder_states: np.ndarray  # (I, H) s_1..s_I
+    decoder_gates: dict[str, np.ndarray]  # r, z, n: (I, H)
+    energies: np.ndarray | None  # (I, J) e_ij (None without attention)
+    attention: np.ndarray  # (I, J) a_ij; without attention one-hot on h_J (c_i = h_J)
+    context: np.ndarray  # (I, H) c_i
+    probs: np.ndarray  # (I, V)
+    predicted_tokens: np.ndarray  # (I,) argmax per step
+    predicted: str  # the predicted characters up to the first EOS
+    correct: np.ndarray  # (I,) bool: predicted_tokens == target_tokens
+    loss: np.ndarray  # (I,) L_i
+    total_loss: float
+
+
+def _load(checkpoint: str, device: torch.device) -> tuple[Seq2Seq, Vocab]:
+    from models.checkpoints import load_checkpoint
+
+    loaded = load_checkpoint(checkpoint, device=device)
+    if loaded.info.arch != "seq2seq":
+        raise ValueError(f"checkpoint {checkpoint!r} is a {loaded.info.arch} model, not a seq2seq one")
+    return loaded.model, loaded.vocab
+
+
+def check_source(source: str, vocab: Vocab, max_len: int, what: str = "source") -> None:
+    if not source:
+        raise ValueError(f"{what} must contain at least one character")
+    if len(source) > max_len:
+        raise ValueError(f"{what} has {len(source)} characters, more than max_len ({max_len})")
+    for ch in source:
+        if ch in (BOS, EOS) or ch not in vocab.chars:
+            allowed = "".join(c for c in vocab.chars if c not in (BOS, EOS))
+            raise ValueError(f"character {ch!r} is not allowed in the {what}: use {allowed!r}")
+
+
+def trace_seq2seq(
+    source: str,
+    checkpoint: str | None = None,
+    config: Seq2SeqConfig | None = None,
+    target: str | None = None,
+    teacher_forcing: bool = True,
+    device: str = "auto",
+) -> Seq2SeqTrace:
+    """Run the encoder-decoder on `source`, one output step at a time.
+
+    The model comes from `checkpoint` (config ignored) or is built untrained from `config` (default
+    Seq2SeqConfig()). `target` defaults to the task's answer. Teacher forcing feeds BOS + target to
+    the decoder; without it the decoder feeds back its own predictions for as many steps.
+    """
+    dev = pick_device(device)
+    if checkpoint is not None:
+        model, vocab = _load(checkpoint, dev)
+    else:
+        vocab = seq2seq_vocab()
+        config = Seq2SeqConfig(**{**(config or Seq2SeqConfig()).__dict__, "vocab_size": len(vocab)})
+        model = Seq2Seq(config, dev)
+    config = model.config
+    check_source(source, vocab, config.max_len)
+    target = get_task(config.task).transform(source) if target is None else target
+    check_source(target, vocab, config.max_len, "target")
+    src, dec_in, out = (t.to(dev) for t in encode_pair(vocab, source, target))
+
+    with torch.no_grad():
+        enc = model.encode(src)
+        run = model.decode(enc.h, dec_in if teacher_forcing else None, steps=len(out))
+        probs = torch.softmax(run.logits, -1)
+        loss = F.cross_entropy(run.logits, out, reduction="none")
+        predicted_tokens = run.logits.argmax(-1)
+    pred = predicted_tokens.tolist()
+    stop = pred.index(vocab.chars.index(EOS)) if vocab.chars.index(EOS) in pred else len(pred)
+
+    def np_(x: Tensor) -> np.ndarray:
+        return x.cpu().numpy()
+
+    return Seq2SeqTrace(
+        config=config,
+        vocab=vocab.chars,
+        source=source,
+        target=target,
+        source_tokens=np_(src),
+        target_tokens=np_(out),
+        decoder_inputs=np_(run.inputs),
+        teacher_forcing=teacher_forcing,
+        encoder_states=np_(enc.h),
+        decoder_states=np_(run.s),
+        decoder_gates={g: np_(v) for g, v in run.gates.items()},
+        energies=None if run.e is None else np_(run.e),
+        attention=np_(run.a),
+        context=np_(run.c),
+        probs=np_(probs),
+        predicted_tokens=np_(predicted_tokens),
+        predicted=vocab.decode(pred[:stop]),
+        correct=np_(predicted_tokens == out),
+        loss=np_(loss),
+        total_loss=float(loss.sum()),
+    )
+
+
+def accuracy_by_length(
+    model: Seq2Seq, lengths: list[int], count: int = 100, seed: int = 0
+) -> dict[int, dict[str, float]]:
+    """Greedy decoding on `count` random strings per length: share of whole strings and of characters
+    right. Where the model without attention falls behind as the input grows, the bottleneck shows."""
+    from models.tasks import random_strings
+
+    vocab, task = seq2seq_vocab(), get_task(model.config.task)
+    letters = "".join(c for c in vocab.chars if c not in (BOS, EOS))
+    gen = torch.Generator().manual_seed(seed)
+    dev = next(model.parameters()).device
+    result = {}
+    with torch.no_grad():
+        for n in lengths:
+            sources = random_strings(count, n, gen, letters)
+            src = torch.tensor([vocab.encode(s) for s in sources], device=dev)
+            out = torch.tensor([vocab.encode(task.transform(s) + EOS) for s in sources], device=dev)
+            pred = model.decode(model.encode(src).h, None, steps=out.shape[-1]).logits.argmax(-1)
+            result[n] = {
+                "sequence": float((pred == out).all(-1).float().mean()),
+                "character": float((pred == out).float().mean()),
+            }
+    return result
