@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +29,7 @@ class TraceEntry:
     trace: Any  # models' RecurrentTrace or TransformerTrace
     payload: dict[str, Any]  # app.serialize.trace_payload
     body: bytes  # the JSON response, serialised once for everyone who asks
+    timings: dict[str, float]  # milliseconds: engine, payload, serialize (of the computation that made it)
 
 
 @dataclass
@@ -54,9 +56,15 @@ class TraceService:
         try:
             with self._lock:
                 self.stats["computations"] += 1
+            t0 = time.perf_counter()
             trace = self.engine(knobs, self.device)
+            t1 = time.perf_counter()
             payload = trace_payload(trace, knobs)
-            entry = TraceEntry(knobs, trace, payload, dumps(payload))
+            t2 = time.perf_counter()
+            body = dumps(payload)
+            t3 = time.perf_counter()
+            timings = {"engine": (t1 - t0) * 1e3, "payload": (t2 - t1) * 1e3, "serialize": (t3 - t2) * 1e3}
+            entry = TraceEntry(knobs, trace, payload, body, timings)
             with self._lock:
                 if self.cache_size:
                     self._cache[key] = entry

@@ -64,7 +64,10 @@ def get_architectures(settings: SettingsDep) -> dict[str, Any]:
 
 
 def _json(entry: TraceEntry, download: bool = False) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{_filename(entry)}.json"'} if download else None
+    # Server-Timing: what the computation behind this trace cost (once; later requests share it)
+    headers = {"Server-Timing": ", ".join(f"{k};dur={v:.2f}" for k, v in entry.timings.items())}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="{_filename(entry)}.json"'
     return Response(entry.body, media_type="application/json", headers=headers)
 
 

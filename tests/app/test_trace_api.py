@@ -111,6 +111,20 @@ def test_params_rebuild_torch_lstm_and_reproduce_h(client):
     assert torch.allclose(probs, torch.tensor([s["probs"] for s in trace["steps"]]), atol=1e-5)
 
 
+def test_server_timing_reports_what_the_computation_cost(client):
+    response = client.post("/api/trace", json={"arch": "gru", "text": TEXT, "hidden_size": 8})
+    timings = dict(part.strip().split(";dur=") for part in response.headers["server-timing"].split(","))
+    assert set(timings) == {"engine", "payload", "serialize"} and float(timings["engine"]) > 0
+
+
+def test_openapi_documents_the_trace_shape_and_every_route(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/api/architectures", "/api/trace", "/api/trace.json", "/api/trace.csv", "/api/trace/stream"} <= set(
+        spec["paths"])
+    assert "TraceResponse" in spec["components"]["schemas"] and "Step" in spec["components"]["schemas"]
+    assert client.get("/docs").status_code == 200
+
+
 def test_knobs_that_do_not_apply_share_one_computation(client):
     a = client.post("/api/trace", json={"arch": "lstm", "text": TEXT, "activation": "relu", "d_model": 32})
     b = client.post("/api/trace", json={"arch": "lstm", "text": TEXT})

@@ -1,0 +1,156 @@
+"""API speed: POST /api/trace for an LSTM of T=200, H=128 end to end through HTTP against a real uvicorn
+on loopback, over a fused torch.nn.LSTM forward+backward of the same size in this process; and the time
+to the first SSE event of a T=64 stream.
+
+Every request carries a new seed, so the cache never answers and every request computes. API and fused
+timings are interleaved so that load from elsewhere on the machine weighs on both alike.
+
+    python -m bench.api            prints one JSON line (run() returns the same dict)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import torch
+
+from models.device import pick_device
+
+ROOT = Path(__file__).resolve().parent.parent
+T_TRACE, T_STREAM, H = 200, 64, 128
+CORPUS = "the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. "
+
+
+def _text(T: int) -> str:
+    return (CORPUS * (T // len(CORPUS) + 1))[:T]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(port: int, device: str) -> subprocess.Popen:
+    env = {**os.environ, "UNROLLED_DEVICE": device, "UNROLLED_CACHE_SIZE": "4"}
+    argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning"]
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/architectures", timeout=1).raise_for_status()
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("uvicorn did not come up")
+
+
+class FusedLSTM:
+    """torch.nn.LSTM (cuDNN / fused CPU kernel) with the same readout and loss: the reference."""
+
+    def __init__(self, text: str, device: torch.device) -> None:
+        vocab = sorted(set(text))
+        V = len(vocab)
+        tokens = torch.tensor([vocab.index(ch) for ch in text], device=device)
+        self.device = device
+        self.lstm = torch.nn.LSTM(V, H).to(device)
+        self.readout = torch.nn.Linear(H, V).to(device)
+        self.x = torch.nn.functional.one_hot(tokens, V).float()[:, None]  # (T, 1, V)
+        self.target = tokens[1:]
+
+    def step_ms(self) -> float:
+        start = time.perf_counter()
+        out, _ = self.lstm(self.x)
+        loss = torch.nn.functional.cross_entropy(self.readout(out[:-1, 0]), self.target, reduction="sum")
+        loss.backward()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        return (time.perf_counter() - start) * 1e3
+
+
+def _post(http: httpx.Client, seed: int) -> dict[str, float]:
+    """One POST, end to end, and the server's own account of it (its Server-Timing header)."""
+    knobs = {"arch": "lstm", "text": _text(T_TRACE), "hidden_size": H, "seed": seed}
+    start = time.perf_counter()
+    response = http.post("/api/trace", json=knobs)
+    elapsed = (time.perf_counter() - start) * 1e3
+    response.raise_for_status()
+    timing = dict(part.strip().split(";dur=") for part in response.headers["server-timing"].split(","))
+    return {"total": elapsed, "bytes": len(response.content), **{k: float(v) for k, v in timing.items()}}
+
+
+def _first_events_ms(http: httpx.Client, seed: int) -> tuple[float, float]:
+    """Milliseconds from sending the request to the first event, and to the first forward event."""
+    params = {"arch": "lstm", "text": _text(T_STREAM), "hidden_size": 64, "seed": seed}
+    start = time.perf_counter()
+    first = None
+    with http.stream("GET", "/api/trace/stream", params=params) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if line.startswith("data: ") and first is None:
+                first = (time.perf_counter() - start) * 1e3
+            if line == "event: forward":
+                return first, (time.perf_counter() - start) * 1e3  # then disconnect
+    raise RuntimeError("the stream ended without a forward event")
+
+
+def run(repeats: int = 9, stream_repeats: int = 15) -> dict:
+    device = pick_device(os.environ.get("UNROLLED_DEVICE", "auto"))
+    port = _free_port()
+    server = _start_server(port, device.type)
+    fused = FusedLSTM(_text(T_TRACE), device)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as http:
+            for seed in (1, 2):  # warm up: imports, allocator, first-call paths
+                _post(http, seed)
+                fused.step_ms()
+            _first_events_ms(http, 3)
+            posts, fused_ms = [], []
+            for i in range(repeats):
+                fused_ms.append(statistics.median(fused.step_ms() for _ in range(5)))
+                posts.append(_post(http, 1000 + i))
+            firsts = [_first_events_ms(http, 2000 + i) for i in range(stream_repeats)]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    def median(key: str) -> float:
+        return statistics.median(p[key] for p in posts)
+
+    api_ms, fused_med = median("total"), statistics.median(fused_ms)
+    return {
+        "benchmark": "api",
+        "device": device.type,
+        "torch_threads": torch.get_num_threads(),
+        "T": T_TRACE,
+        "H": H,
+        "repeats": repeats,
+        "api_trace_ms": round(api_ms, 2),
+        "fused_lstm_ms": round(fused_med, 3),
+        "api_trace_over_fused": round(api_ms / fused_med, 2),
+        "engine_ms": round(median("engine"), 2),  # trace_recurrent itself, inside the server
+        "serialize_ms": round(median("serialize"), 2),  # orjson, the whole body
+        "payload_ms": round(median("payload"), 2),
+        "http_and_rest_ms": round(api_ms - median("engine") - median("serialize") - median("payload"), 2),
+        "engine_over_fused": round(median("engine") / fused_med, 2),
+        "response_bytes": posts[-1]["bytes"],
+        "stream_T": T_STREAM,
+        "stream_first_event_ms": round(statistics.median(f for f, _ in firsts), 2),
+        "stream_first_forward_ms": round(statistics.median(f for _, f in firsts), 2),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+if __name__ == "__main__":
+    json.dump(run(), sys.stdout)
+    sys.stdout.write("\n")
