@@ -504,12 +504,13 @@
 
     plotHidden() {
       const n = this.view.phase === "backward" ? this.T : this.nFwd();
-      const { z, maxAbs } = this.unitsBySteps((s) => this.layerOf(s.h), n);
+      const { z, H, maxAbs } = this.unitsBySteps((s) => this.layerOf(s.h), n);
       const trace = { type: "heatmap", z, colorscale: diverging("--c-hidden"), zmin: -maxAbs, zmax: maxAbs, zmid: 0,
                       hoverongaps: false, xgap: 1, colorbar: { thickness: 14, len: 0.9 },
                       hovertemplate: `t=%{x} · ${this.t.axis_unit} %{y}<br>h=%{z:.3f}<extra></extra>` };
       const layout = baseLayout({
-        height: 360, xaxis: this.tokenAxis({}, "plot-hidden"), yaxis: { title: { text: this.t.axis_unit }, autorange: "reversed", fixedrange: true },
+        height: 360, xaxis: this.tokenAxis({}, "plot-hidden"),
+        yaxis: { title: { text: this.t.axis_unit }, range: [H - 0.5, -0.5], fixedrange: true, zeroline: false },
         shapes: [...this.currentShape(), ...this.overflowShapes()], annotations: this.overflowMarks(),
         margin: { l: 70, r: 10, t: 24, b: 70 },
       });
@@ -526,7 +527,7 @@
       });
       names.forEach((g, i) => {
         const get = g === "c" ? (s) => this.layerOf(s.c) : (s) => this.layerOf(s.gates && s.gates[g]);
-        const { z, maxAbs } = this.unitsBySteps(get, n);
+        const { z, H, maxAbs } = this.unitsBySteps(get, n);
         const cname = g === "c" ? "--c-cell" : GATE_COLOUR[g];
         const signed = SIGNED[g];
         const ax = i === 0 ? "" : String(i + 1);
@@ -535,7 +536,8 @@
                       zmin: signed ? -maxAbs : 0, zmax: signed ? maxAbs : 1,
                       hovertemplate: `${g}: t=%{x} · ${this.t.axis_unit} %{y}<br>%{z:.3f}<extra></extra>` });
         const top = 1 - i * (hRow + gap);
-        layout[`yaxis${ax}`] = { domain: [top - hRow, top], autorange: "reversed", fixedrange: true, showticklabels: false };
+        layout[`yaxis${ax}`] = { domain: [top - hRow, top], range: [H - 0.5, -0.5], fixedrange: true, showticklabels: false,
+                                 zeroline: false, showgrid: false };
         layout.annotations.push({ xref: "paper", yref: "paper", x: -0.015, y: top - hRow / 2, xanchor: "right", showarrow: false,
                                   text: `<b>${g}</b>`, font: { size: 26, color: colour(cname) } });
         for (const s of this.currentShape(`y${ax} domain`)) layout.shapes.push(s);

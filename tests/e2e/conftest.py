@@ -136,5 +136,7 @@ def wait_ready(page, timeout: float = 30_000) -> None:
 def shot(page, name: str, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # the transport bar is sticky: shoot from the top
+    page.wait_for_timeout(100)
     page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -286,6 +286,7 @@ def test_the_compare_strip_plots_gradient_against_distance(server, new_page):
     assert names[:3] == ["RNN", "LSTM", "GRU"]
     assert all(n > 1 for _, n in traces[:3])
     assert page.evaluate("document.getElementById('plot-compare').layout.yaxis.type") == "log"
+    page.locator("#panel-compare").screenshot(path=str(ARTIFACTS / "panel-compare.png"))
     shot(page, "bench-compare")
     assert log.console_errors() == []
 
@@ -316,4 +317,37 @@ def test_offline_fallback_and_time_to_interactive(server, new_page):
     }
     (ARTIFACTS / "page-interactive.json").write_text(json.dumps(figures, indent=2))
     print("page interactive:", figures)
+    assert log.console_errors() == []
+
+
+def test_space_plays_and_pauses(server, new_page):
+    page, log = new_page()
+    page.goto(bench_url(server, arch="gru", text=TEXT, hidden_size=8, speed=20))
+    wait_ready(page)
+    press(page, " ")
+    page.wait_for_function("() => window.unrolledBench.view.fwd >= 6",
+                           timeout=10_000)
+    assert page.locator("#btn-play").get_attribute("aria-pressed") == "true"
+    press(page, " ")
+    paused_at = page.evaluate(FILLED_COLUMNS, "plot-hidden")
+    page.wait_for_timeout(400)
+    assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == paused_at
+    assert page.locator("#btn-play").get_attribute("aria-pressed") == "false"
+    # GRU shows its own gates: r, z and n
+    assert page.evaluate("document.getElementById('plot-gates').data.length") == 3
+    assert log.console_errors() == []
+
+
+def test_projector_view_is_large_and_complete(server, new_page):
+    """A 1280x720 projector: big type, the transport and the strip visible without scrolling."""
+    page, log = new_page(locale="ko-KR", width=1280, height=720)
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=16, step=6))
+    wait_ready(page)
+    assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 18
+    assert page.evaluate("parseFloat(getComputedStyle(document.getElementById('status')).fontSize)") >= 20
+    assert page.locator("#transport").is_visible()
+    box = page.locator("#panel-strip").bounding_box()
+    assert box["y"] < 720
+    assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == 6
+    shot(page, "bench-projector-1280x720", full_page=False)
     assert log.console_errors() == []

@@ -1,0 +1,75 @@
+"""GET /bench without a browser: the whole page, the htmx partial, the URL carried into the form."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+
+
+def client() -> TestClient:
+    return TestClient(create_app())
+
+
+def config(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="bench-config">(.*?)</script>', html, re.S)[1])
+
+
+def test_full_page_and_htmx_partial_share_the_bench():
+    with client() as c:
+        page = c.get("/bench").text
+        partial = c.get("/bench", headers={"HX-Request": "true"}).text
+    assert page.startswith("<!doctype html>") and '<main id="bench"' in page
+    assert "<html" not in partial
+    assert '<main id="bench"' in partial
+    for panel in ("strip", "hidden", "gates", "probs", "grad-norm", "grad-flow", "jacobian", "clip", "attention",
+                  "positional", "compare"):
+        assert f'id="panel-{panel}"' in page and f'id="panel-{panel}"' in partial
+
+
+def test_every_knob_and_the_view_come_from_the_url():
+    url = "/bench?arch=gru&text=abcabc&hidden_size=24&layers=2&truncation=3&phase=backward&bstep=4&layer=1&lang=en"
+    with client() as c:
+        html = c.get(url).text
+    cfg = config(html)
+    assert cfg["knobs"]["arch"] == "gru" and cfg["knobs"]["text"] == "abcabc"
+    assert cfg["knobs"]["hidden_size"] == "24" and cfg["knobs"]["truncation"] == "3"
+    assert cfg["view"] == {"phase": "backward", "step": 0, "bstep": 4, "layer": 1, "head": 0, "speed": 4}
+    assert 'value="abcabc"' in html and '<option value="gru" selected>' in html
+    # knobs that do not apply to a GRU are in the form but disabled, so they stay out of the query
+    assert re.search(r'name="activation" id="knob-activation"\s+disabled', html)
+
+
+def test_language_from_the_url_then_the_browser_then_korean():
+    with client() as c:
+        assert config(c.get("/bench?lang=en").text)["lang"] == "en"
+        assert config(c.get("/bench", headers={"Accept-Language": "en-US,en;q=0.9"}).text)["lang"] == "en"
+        assert config(c.get("/bench", headers={"Accept-Language": "fr-FR"}).text)["lang"] == "ko"
+        ko = c.get("/bench?lang=ko").text
+    assert '<html lang="ko">' in ko and "한 단계 앞으로" in ko
+
+
+def test_ui_text_exists_in_both_languages():
+    from app.pages import load_i18n
+
+    ko, en = load_i18n("ko"), load_i18n("en")
+    assert set(ko) == set(en)
+    assert all(v.strip() for v in ko.values()) and all(v.strip() for v in en.values())
+    # every knob in the form has a label in both languages
+    from app.pages import form_knobs
+
+    for knob in form_knobs():
+        assert f"knob_{knob['name']}" in ko
+
+
+def test_assets_load_from_a_cdn_with_local_copies_behind_them():
+    with client() as c:
+        html = c.get("/bench").text
+        assert "https://cdn.jsdelivr.net/npm/htmx.org@" in html and "/vendor/htmx/htmx.min.js" in html
+        assert "https://cdn.plot.ly/plotly-" in html and "/vendor/plotly/plotly.min.js" in html
+        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly.min.js", "/static/js/bench.js"):
+            r = c.get(local)
+            assert r.status_code == 200 and len(r.content) > 1000
