@@ -341,7 +341,8 @@
         if (!nb) { this.setStatus(this.t.backward_wait); return; }
         const b = this.data.back[t];
         const parts = [fmt(this.t.status_backward, { n: nb, T, t })];
-        if (b) parts.push(`‖∂L/∂h${t}‖ = ${num(b.grad_h[b.grad_h.length - 1])}`);
+        const of = this.arch === "transformer" ? "x" : "h";
+        if (b) parts.push(`‖∂L/∂${of}${t}‖ = ${num(b.grad_h[b.grad_h.length - 1])}`);
         if (this.data.summary) parts.push(`${this.t.status_total_loss} ${num(this.data.summary.loss)}`);
         this.setStatus(parts.join(" · "));
       }
@@ -603,9 +604,9 @@
                       line: { color: colour("--c-bound"), width: 3, dash: "dash" }, hovertemplate: "bound %{y:.3e}<extra></extra>" });
       }
       const ann = this.overflowMarks();
-      if (!anyBound && this.arch !== "rnn") {
-        ann.push({ xref: "paper", yref: "paper", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom", showarrow: false,
-                   text: this.t.pascanu_na, font: { size: 14, color: colour("--c-bound") } });
+      if (!anyBound && (this.arch === "lstm" || this.arch === "gru")) {  // said once, in the legend
+        traces.push({ x: [null], y: [null], mode: "lines", name: this.t.pascanu_na,
+                      line: { color: colour("--c-bound"), width: 3, dash: "dash" }, hoverinfo: "skip" });
       }
       if (!reached.size) ann.push({ xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, text: wrap(this.t.backward_wait, 34), font: { size: 18 } });
       for (const s of this.cuts()) ann.push({ x: s - 0.5, y: 1, xref: "x", yref: "paper", yanchor: "bottom", showarrow: false,
