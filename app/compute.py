@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import torch
 
 from app.engine import run_trace
 from app.serialize import dumps, trace_payload
@@ -43,9 +44,11 @@ def cache_key(knobs: dict[str, Any]) -> bytes:
 
 
 class TraceService:
-    def __init__(self, workers: int, cache_size: int, device: str,
+    def __init__(self, workers: int, cache_size: int, device: str, torch_threads: int | None = None,
                  engine: Callable[[dict[str, Any], str], Any] = run_trace) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="unrolled-trace")
+        init = (torch.set_num_threads, (torch_threads,)) if torch_threads else (None, ())
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-trace", initializer=init[0],
+                                       initargs=init[1])
         self.cache_size, self.device, self.engine = cache_size, device, engine
         self.stats: Counter[str] = Counter()  # computations, cache_hits, joined, dropped, stream_* ...
         self._cache: OrderedDict[bytes, TraceEntry] = OrderedDict()

@@ -16,7 +16,7 @@ from app.errors import KnobError, knob_error_response
 from app.pages import router as pages_router
 from app.routes.api import router as api_router
 from app.routes.stream import router as stream_router
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, threads_per_worker
 from models.device import pick_device
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,14 +32,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.torch_threads:
-            torch.set_num_threads(settings.torch_threads)
         device = str(pick_device(settings.device))  # a missing CUDA fails here, at start, not per request
-        app.state.traces = TraceService(settings.workers, settings.cache_size, device)
+        threads_before = torch.get_num_threads()
+        app.state.traces = TraceService(settings.workers, settings.cache_size, device, threads_per_worker(settings))
         try:
             yield
         finally:
             app.state.traces.close()
+            torch.set_num_threads(threads_before)  # the setting is process-wide (tests share the process)
 
     app = FastAPI(
         title="Unrolled",

@@ -43,7 +43,7 @@ def _slow_engine(release: threading.Event, calls: list):
 
 def test_last_waiter_leaving_drops_a_queued_computation():
     release, calls = threading.Event(), []
-    service = TraceService(workers=1, cache_size=4, device="cpu", engine=_slow_engine(release, calls))
+    service = TraceService(1, 4, "cpu", engine=_slow_engine(release, calls))
     busy = {"arch": "rnn", "text": "busy", "seed": 1, "layers": 1, "truncation": None, "clip_mode": None,
             "clip_threshold": None, "hidden_size": 4, "spectral_norm": None, "activation": "tanh",
             "identity_init": False}
@@ -74,7 +74,7 @@ def test_last_waiter_leaving_drops_a_queued_computation():
 
 def test_one_waiter_leaving_does_not_cancel_the_others():
     release, calls = threading.Event(), []
-    service = TraceService(workers=1, cache_size=4, device="cpu", engine=_slow_engine(release, calls))
+    service = TraceService(1, 4, "cpu", engine=_slow_engine(release, calls))
     knobs = {"arch": "lstm", "text": "shared", "seed": 3, "layers": 1, "truncation": None, "clip_mode": None,
              "clip_threshold": None, "hidden_size": 4, "spectral_norm": None, "forget_bias": None}
 
@@ -109,3 +109,19 @@ def test_event_loop_answers_while_a_long_trace_computes(live):
     answered, finished, code = asyncio.run(race())
     assert code == 200 and live.traces.stats["computations"] == 1
     assert answered < 0.5 < finished  # the cheap request did not wait for the torch work
+
+
+def test_each_worker_uses_its_share_of_the_cores_and_the_setting_is_restored():
+    import os
+
+    import torch
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    before = torch.get_num_threads()
+    with TestClient(create_app(Settings(workers=2, device="cpu"))) as client:
+        in_worker = client.app.state.traces.pool.submit(torch.get_num_threads).result()
+    assert in_worker == max(1, (os.cpu_count() or 1) // 2)
+    assert torch.get_num_threads() == before

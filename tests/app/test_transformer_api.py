@@ -20,7 +20,8 @@ def test_transformer_trace_equals_engine_numbers(client):
                                            positional="learned", max_len=256, seed=5)
     from models.trace import TraceOptions
 
-    ref = transformer.trace_transformer(TEXT, config, TraceOptions(clip_mode="norm", clip_threshold=0.5))
+    options = TraceOptions(clip_mode="norm", clip_threshold=0.5)
+    ref = client.app.state.traces.pool.submit(transformer.trace_transformer, TEXT, config, options).result()
     T = len(TEXT)
     assert body["vocab"] == list(ref.vocab) and body["tokens"] == ref.tokens.tolist()
     attention = np.array([s["attention"] for s in body["steps"]], dtype=np.float32)  # (T, layers, heads, T)
