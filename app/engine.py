@@ -28,12 +28,13 @@ def transformer_module():
     return module if hasattr(module, "trace_transformer") else None
 
 
-def checkpoint_names() -> list[str]:
+def transformer_checkpoints() -> dict[str, str]:
+    """Pretrained Transformer checkpoints: name -> one-line description."""
     try:
         checkpoints = importlib.import_module("models.checkpoints")
     except ImportError:
-        return []
-    return [str(getattr(c, "name", c)) for c in checkpoints.list_checkpoints()]
+        return {}
+    return {c.name: c.description for c in checkpoints.list_checkpoints() if c.arch == "transformer"}
 
 
 def check_knobs(knobs: TraceKnobs, settings: Settings) -> None:
@@ -48,10 +49,10 @@ def check_knobs(knobs: TraceKnobs, settings: Settings) -> None:
     else:
         if transformer_module() is None:
             raise KnobError("arch", "the transformer engine is not installed on this server yet")
-        if knobs.d_model % knobs.heads:
+        if knobs.checkpoint is not None and knobs.checkpoint not in transformer_checkpoints():
+            raise KnobError("checkpoint", f"unknown; one of {sorted(transformer_checkpoints())} or null")
+        if knobs.checkpoint is None and knobs.d_model % knobs.heads:
             raise KnobError("heads", f"must divide d_model ({knobs.d_model})")
-        if knobs.checkpoint is not None and knobs.checkpoint not in checkpoint_names():
-            raise KnobError("checkpoint", f"unknown; one of {checkpoint_names()} or null")
     if knobs.clip_mode is not None and knobs.clip_threshold is None:
         raise KnobError("clip_threshold", "required (> 0) when clip_mode is set")
 
@@ -86,16 +87,18 @@ def run_trace(knobs: dict[str, Any], device: str):
             )
             return trace_recurrent(knobs["text"], config, options)
         tf = transformer_module()
-        config = tf.TransformerConfig(
-            vocab_size=len(set(knobs["text"])),
-            d_model=knobs["d_model"],
-            layers=knobs["layers"],
-            heads=knobs["heads"],
-            d_ff=knobs["d_ff"],
-            positional=knobs["positional"],
-            max_len=LIMITS["text"],
-            seed=knobs["seed"],
-        )
+        config = None  # a checkpoint brings its own config and vocabulary
+        if knobs["checkpoint"] is None:
+            config = tf.TransformerConfig(
+                vocab_size=len(set(knobs["text"])),
+                d_model=knobs["d_model"],
+                layers=knobs["layers"],
+                heads=knobs["heads"],
+                d_ff=knobs["d_ff"],
+                positional=knobs["positional"],
+                max_len=LIMITS["text"],
+                seed=knobs["seed"],
+            )
         return tf.trace_transformer(knobs["text"], config, options, checkpoint=knobs["checkpoint"])
     except ValueError as err:
         raise KnobError(_field_of(str(err)), str(err)) from None

@@ -31,6 +31,8 @@ APPLIES_TO: dict[str, tuple[str, ...]] = {
     "checkpoint": ("transformer",),
 }
 
+CHECKPOINT_FIXES = ("seed", "layers", "d_model", "heads", "d_ff", "positional")
+
 
 class TraceKnobs(BaseModel):
     """Everything that determines a trace; a trace is a pure function of these."""
@@ -72,6 +74,9 @@ class TraceKnobs(BaseModel):
                 knobs.pop(name)
         if self.clip_mode is None:
             knobs["clip_threshold"] = None
+        if knobs.get("checkpoint") is not None:  # the checkpoint fixes the model: its own shape and weights
+            for name in CHECKPOINT_FIXES:
+                knobs.pop(name)
         return knobs
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from app.compute import TraceEntry
 from app.deps import BodyKnobs, QueryTrace, ServiceDep, SettingsDep
-from app.engine import checkpoint_names, transformer_module
+from app.engine import transformer_checkpoints, transformer_module
 from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
 from app.serialize import norms_csv
 
@@ -46,7 +46,9 @@ def _knob_specs(arch: str, settings: Any) -> dict[str, dict[str, Any]]:
     if "hidden_size" in specs:
         specs["hidden_size"]["max"] = settings.max_hidden_size
     if "checkpoint" in specs:
-        specs["checkpoint"]["choices"] = [None, *checkpoint_names()]
+        checkpoints = transformer_checkpoints()
+        specs["checkpoint"]["choices"] = [None, *checkpoints]
+        specs["checkpoint"]["descriptions"] = checkpoints
     return specs
 
 
@@ -72,7 +74,9 @@ def _json(entry: TraceEntry, download: bool = False) -> Response:
 
 
 def _filename(entry: TraceEntry) -> str:
-    return f"unrolled-{entry.knobs['arch']}-seed{entry.knobs['seed']}"
+    knobs = entry.knobs
+    model = knobs.get("checkpoint") or f"seed{knobs['seed']}"
+    return f"unrolled-{knobs['arch']}-{model}"
 
 
 @router.post("/trace", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})

@@ -61,3 +61,24 @@ def test_transformer_knob_errors_name_the_field(client, knobs, field, message):
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", field] and message in error["msg"]
+
+
+def test_a_checkpoint_fixes_the_model_so_shape_knobs_leave_the_cache_key():
+    from app.schemas import KnobBody
+
+    a = KnobBody(arch="transformer", text="abc", checkpoint="transformer-induction", d_model=24, heads=5, seed=9)
+    b = KnobBody(arch="transformer", text="abc", checkpoint="transformer-induction")
+    assert a.canonical() == b.canonical() == {"arch": "transformer", "text": "abc", "clip_mode": None,
+                                              "clip_threshold": None, "checkpoint": "transformer-induction"}
+
+
+def test_characters_outside_a_checkpoints_vocabulary_are_a_422_on_text(client):
+    from models.checkpoints import checkpoint_path
+
+    if not checkpoint_path("transformer-induction").exists():
+        pytest.skip("checkpoint not built here (scripts/pretrain.py)")
+    knobs = {"arch": "transformer", "text": "abc\u00e9", "checkpoint": "transformer-induction"}
+    response = client.post("/api/trace", json=knobs)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "text"] and "vocabulary" in error["msg"]
