@@ -70,6 +70,7 @@ def test_assets_load_from_a_cdn_with_local_copies_behind_them():
         html = c.get("/bench").text
         assert "https://cdn.jsdelivr.net/npm/htmx.org@" in html and "/vendor/htmx/htmx.min.js" in html
         assert "https://cdn.plot.ly/plotly-" in html and "/vendor/plotly/plotly.min.js" in html
-        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly.min.js", "/static/js/bench.js"):
+        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly.min.js", "/static/js/panels.js",
+                      "/static/js/bench.js"):
             r = c.get(local)
             assert r.status_code == 200 and len(r.content) > 1000
