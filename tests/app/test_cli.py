@@ -42,14 +42,19 @@ def test_serve_command_parses_host_and_port():
     "command",
     [
         ["-m", "app", "--host", "127.0.0.1", "--port", "{port}"],
-        ["-c", "from app.cli import main; main()", "serve", "--host", "127.0.0.1", "--port", "{port}"],  # the script
+        ["unrolled", "serve", "--host", "127.0.0.1", "--port", "{port}"],
         ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "{port}"],
     ],
     ids=["python -m app", "unrolled serve", "uvicorn app.main:app"],
 )
 def test_each_start_command_serves_the_api(command):
     port = _free_port()
-    argv = [sys.executable, *(part.format(port=port) for part in command)]
+    argv = [part.format(port=port) for part in command]
+    if argv[0] == "unrolled":  # the console script, or its entry point where the project is not installed
+        script = Path(sys.executable).parent / "unrolled"
+        argv = [str(script), *argv[1:]] if script.exists() else ["-c", "from app.cli import main; main()", *argv[1:]]
+    if argv[0].startswith("-"):
+        argv = [sys.executable, *argv]
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
