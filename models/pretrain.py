@@ -64,7 +64,7 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             "seq2seq-reverse-attention",
-            Seq2SeqConfig(hidden_size=64, attention=True, task="reverse", max_len=24, seed=0),
+            Seq2SeqConfig(hidden_size=48, attention_size=48, attention=True, task="reverse", max_len=24, seed=0),
             steps=2500,
             batch=64,
             lr=3e-3,
@@ -74,7 +74,7 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             "seq2seq-reverse-plain",
-            Seq2SeqConfig(hidden_size=64, attention=False, task="reverse", max_len=24, seed=0),
+            Seq2SeqConfig(hidden_size=48, attention_size=48, attention=False, task="reverse", max_len=24, seed=0),
             steps=2500,
             batch=64,
             lr=3e-3,
@@ -84,7 +84,7 @@ RECIPES: dict[str, Recipe] = {
         ),
         Recipe(
             "seq2seq-swap-attention",
-            Seq2SeqConfig(hidden_size=64, attention=True, task="swap_pairs", max_len=24, seed=0),
+            Seq2SeqConfig(hidden_size=48, attention_size=48, attention=True, task="swap_pairs", max_len=24, seed=0),
             steps=2500,
             batch=64,
             lr=3e-3,
@@ -146,17 +146,19 @@ def _repeated_batch(recipe: Recipe, vocab: Vocab, count: int, gen: torch.Generat
 
 
 def lookback_scores(attention: Tensor, periods: list[int]) -> Tensor:
-    """Mean weight each head puts on position t - p + 1 from query t, over positions t >= p.
+    """Mean weight each head puts, from query t, on the positions s = t + 1 - k p (k = 1, 2, ...).
 
-    attention: (batch, layers, heads, T, T); periods: the repeat period p of each text. Position
-    t - p + 1 holds the character that followed the previous occurrence of character t, i.e. the
-    answer: a head that looks there is the look-back (induction) head. Returns (layers, heads).
+    attention: (batch, layers, heads, T, T); periods: the repeat period p of each text. Those
+    positions hold the character that followed an earlier occurrence of the current one, which is
+    the next character: a head that looks there is the look-back (induction) head. Only queries
+    t >= p - 1, which have such a position, count. Returns (layers, heads).
     """
-    B, _, _, T, _ = attention.shape
+    T = attention.shape[-1]
+    t, s = torch.arange(T)[:, None], torch.arange(T)[None, :]
     scores = []
     for b, p in enumerate(periods):
-        t = torch.arange(p, T)
-        scores.append(attention[b][..., t, t - p + 1].mean(-1))
+        target = ((t - s + 1) % p == 0) & (s <= t - p + 1)  # (T, T): where the answer sits
+        scores.append((attention[b] * target).sum(-1)[..., p - 1 :].mean(-1))
     return torch.stack(scores).mean(0)
 
 

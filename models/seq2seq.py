@@ -1,21 +1,24 @@
 """A GRU encoder-decoder with additive (Bahdanau) attention, and the same model without attention.
 
 Source x_1..x_J, target y_1..y_I (the task's output followed by EOS), y_0 = BOS (Sutskever et al.
-2014; Bahdanau, Cho and Bengio 2015):
+2014; Bahdanau, Cho and Bengio 2015, whose encoder is bidirectional, as here):
 
-    encoder    h_j = GRU_enc(E[x_j], h_{j-1}),  h_0 = 0                  (torch.nn.GRU's equations)
-    decoder    s_0 = h_J, and for i = 1..I:
+    encoder    fh_j = GRU_fwd(E[x_j], fh_{j-1}),  fh_0 = 0              reads x_1 .. x_J
+               bh_j = GRU_bwd(E[x_j], bh_{j+1}),  bh_{J+1} = 0          reads x_J .. x_1
+               h_j  = [fh_j; bh_j]          annotation of x_j: the character and both sides of it
+    decoder    s_0 = fh_J, and for i = 1..I:
       with attention      e_ij = v^T tanh(W s_{i-1} + U h_j)            energies
                           a_ij = exp(e_ij) / sum_j' exp(e_ij')          alignment weights
                           c_i  = sum_j a_ij h_j                         a fresh context every step
-      without attention   c_i  = h_J          the whole source squeezed into one vector: the bottleneck
+      without attention   c_i  = [fh_J; bh_1]    the encoder's last state in each direction, the same
+                                 vector at every step: the whole source squeezed into it (the bottleneck)
                  s_i = GRU_dec([E[y_{i-1}]; c_i], s_{i-1})
                  logits_i = W_out [s_i; c_i] + b_out
                  L_i = -log softmax(logits_i)[y_i]
 
-Both GRUs are stepped gate by gate with models.gru.GRUCell; their parameters live in a torch.nn.GRU
-(encoder) and a torch.nn.GRUCell (decoder), so the names and shapes are torch's and a test can run
-torch's modules on the very same weights. Arrays in a trace are 0-based: decoder_states[i-1] is s_i.
+The GRUs are stepped gate by gate with models.gru.GRUCell; their parameters live in a bidirectional
+torch.nn.GRU (encoder) and a torch.nn.GRUCell (decoder), so names and shapes are torch's and a test can
+run torch's modules on the very same weights. Arrays in a trace are 0-based: decoder_states[i-1] is s_i.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ MAX_SOURCE_LEN = 64
 class Seq2SeqConfig:
     vocab_size: int = len(seq2seq_alphabet())  # BOS, EOS and the letters a-z
     embed_size: int = 16  # width of E[token]
-    hidden_size: int = 64  # encoder states h_j and decoder states s_i
+    hidden_size: int = 64  # width H of each encoder direction and of the decoder state (h_j is 2H)
     attention_size: int = 64  # width of W s_{i-1} + U h_j
     attention: bool = True  # False: c_i = h_J at every step (no attention)
     max_len: int = 24  # longest source accepted
@@ -62,15 +65,15 @@ class Seq2SeqConfig:
 
 @dataclass(frozen=True)
 class EncoderRun:
-    h: Tensor  # (..., J, H) encoder states h_1..h_J
-    gates: dict[str, Tensor]  # r, z, n: (..., J, H)
+    h: Tensor  # (..., J, 2H) annotations h_j = [fh_j; bh_j]
+    gates: dict[str, Tensor]  # r, z, n: (..., J, 2H), forward then backward direction
 
 
 @dataclass(frozen=True)
 class DecoderRun:
     s: Tensor  # (..., I, H) decoder states s_1..s_I
     e: Tensor | None  # (..., I, J) energies (None without attention)
-    a: Tensor  # (..., I, J) weights; without attention all weight sits on h_J
+    a: Tensor  # (..., I, J) weights; all zero without attention (c_i does not look at h_j)
     c: Tensor  # (..., I, H) contexts
     gates: dict[str, Tensor]  # r, z, n: (..., I, H)
     logits: Tensor  # (..., I, V)
@@ -86,38 +89,53 @@ class Seq2Seq(nn.Module):
         with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left as it was
             torch.manual_seed(config.seed)
             self.embedding = nn.Embedding(V, E)  # shared by source and target characters
-            self.encoder = nn.GRU(E, H, batch_first=True)  # weight_ih_l0 (3H, E), weight_hh_l0 (3H, H), ...
-            self.decoder = nn.GRUCell(E + H, H)  # weight_ih (3H, E + H), weight_hh (3H, H), ...
+            # weight_ih_l0 (3H, E), weight_hh_l0 (3H, H), ..., and the same with _reverse for bh
+            self.encoder = nn.GRU(E, H, batch_first=True, bidirectional=True)
+            self.decoder = nn.GRUCell(E + 2 * H, H)  # weight_ih (3H, E + 2H), weight_hh (3H, H), ...
             if config.attention:
                 self.W = nn.Parameter(torch.empty(A, H).uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H)))
-                self.U = nn.Parameter(torch.empty(A, H).uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H)))
+                self.U = nn.Parameter(torch.empty(A, 2 * H).uniform_(-1 / math.sqrt(2 * H), 1 / math.sqrt(2 * H)))
                 self.v = nn.Parameter(torch.empty(A).uniform_(-1 / math.sqrt(A), 1 / math.sqrt(A)))
-            self.readout = nn.Linear(2 * H, V)  # W_out [s_i; c_i] + b_out
+            self.readout = nn.Linear(3 * H, V)  # W_out [s_i; c_i] + b_out
         self.to(device)
+
+    def _direction(self, x: Tensor, suffix: str, order: range) -> tuple[Tensor, dict[str, Tensor]]:
+        """One direction of the encoder over the embedded source x (..., J, E), in `order`."""
+        enc = self.encoder
+        W_ih, W_hh = getattr(enc, f"weight_ih_l0{suffix}"), getattr(enc, f"weight_hh_l0{suffix}")
+        b_ih, b_hh = getattr(enc, f"bias_ih_l0{suffix}"), getattr(enc, f"bias_hh_l0{suffix}")
+        gi = x @ W_ih.t() + b_ih  # (..., J, 3H) all steps at once
+        h = gi.new_zeros(*gi.shape[:-2], self.config.hidden_size)
+        hs, gates = {}, {}
+        for j in order:
+            (h,), gates[j] = self.cell.step(gi[..., j, :], h @ W_hh.t() + b_hh, (h,))
+            hs[j] = h
+        J = x.shape[-2]
+        stacked = {g: torch.stack([gates[j][g] for j in range(J)], -2) for g in self.cell.gates}
+        return torch.stack([hs[j] for j in range(J)], -2), stacked
 
     def encode(self, source: Tensor) -> EncoderRun:
         """source: (..., J) token ids."""
-        enc = self.encoder
-        gi = self.embedding(source) @ enc.weight_ih_l0.t() + enc.bias_ih_l0  # (..., J, 3H) all steps at once
-        h = gi.new_zeros(*gi.shape[:-2], self.config.hidden_size)
-        hs, gates = [], {g: [] for g in self.cell.gates}
-        for j in range(source.shape[-1]):
-            gh = h @ enc.weight_hh_l0.t() + enc.bias_hh_l0
-            (h,), step_gates = self.cell.step(gi[..., j, :], gh, (h,))
-            hs.append(h)
-            for g, value in step_gates.items():
-                gates[g].append(value)
-        return EncoderRun(torch.stack(hs, -2), {g: torch.stack(v, -2) for g, v in gates.items()})
+        x = self.embedding(source)
+        J = source.shape[-1]
+        fh, f_gates = self._direction(x, "", range(J))
+        bh, b_gates = self._direction(x, "_reverse", range(J - 1, -1, -1))
+        gates = {g: torch.cat([f_gates[g], b_gates[g]], -1) for g in self.cell.gates}
+        return EncoderRun(torch.cat([fh, bh], -1), gates)
+
+    def summary(self, h: Tensor) -> Tensor:
+        """[fh_J; bh_1]: the last state of each direction, the only context without attention."""
+        H = self.config.hidden_size
+        return torch.cat([h[..., -1, :H], h[..., 0, H:]], -1)
 
     def decode(self, h: Tensor, inputs: Tensor | None = None, steps: int | None = None) -> DecoderRun:
         """Teacher forced on `inputs` (..., I) = y_0..y_{I-1}, or, with inputs None, `steps` greedy steps
         that feed each prediction back in (starting from BOS, id 0)."""
         dec, cfg = self.decoder, self.config
         I = inputs.shape[-1] if inputs is not None else steps
-        J = h.shape[-2]
-        h_J = h[..., -1, :]
+        J, H = h.shape[-2], cfg.hidden_size
         Uh = h @ self.U.t() if cfg.attention else None  # (..., J, A): U h_j does not depend on i
-        s = h_J  # s_0
+        s = h[..., -1, :H]  # s_0 = fh_J
         y_prev = inputs[..., 0] if inputs is not None else torch.zeros(h.shape[:-2], dtype=torch.long, device=h.device)
         out = {k: [] for k in ("s", "e", "a", "c", "logits", "inputs")}
         gates = {g: [] for g in self.cell.gates}
@@ -126,8 +144,8 @@ class Seq2Seq(nn.Module):
                 e, a, c = additive_attention(s, h, self.W, self.U, self.v, Uh)
                 out["e"].append(e)
             else:
-                a = F.one_hot(torch.full(h.shape[:-2], J - 1, device=h.device), J).to(h.dtype)
-                c = h_J
+                a = torch.zeros(*h.shape[:-2], J, dtype=h.dtype, device=h.device)  # no weights to show
+                c = self.summary(h)
             gi = torch.cat([self.embedding(y_prev), c], -1) @ dec.weight_ih.t() + dec.bias_ih
             gh = s @ dec.weight_hh.t() + dec.bias_hh
             (s,), step_gates = self.cell.step(gi, gh, (s,))
@@ -178,12 +196,12 @@ class Seq2SeqTrace:
     target_tokens: np.ndarray  # (I,) y_1..y_I: target then EOS
     decoder_inputs: np.ndarray  # (I,) y_0..y_{I-1} as fed (teacher forced or its own predictions)
     teacher_forcing: bool
-    encoder_states: np.ndarray  # (J, H) h_1..h_J
+    encoder_states: np.ndarray  # (J, 2H) h_j = [fh_j; bh_j]
     decoder_states: np.ndarray  # (I, H) s_1..s_I
     decoder_gates: dict[str, np.ndarray]  # r, z, n: (I, H)
     energies: np.ndarray | None  # (I, J) e_ij (None without attention)
-    attention: np.ndarray  # (I, J) a_ij; without attention one-hot on h_J (c_i = h_J)
-    context: np.ndarray  # (I, H) c_i
+    attention: np.ndarray  # (I, J) a_ij; all zero without attention
+    context: np.ndarray  # (I, 2H) c_i (without attention [fh_J; bh_1] at every step)
     probs: np.ndarray  # (I, V)
     predicted_tokens: np.ndarray  # (I,) argmax per step
     predicted: str  # the predicted characters up to the first EOS

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             "report": result.report,
             "seconds": result.seconds,
             "threads": args.threads,
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
             "command": f".venv/bin/python scripts/pretrain.py {name}",
         }
         path = args.out / f"{name}.pt"

@@ -17,22 +17,24 @@ def _model(**knobs) -> Seq2Seq:
     return Seq2Seq(Seq2SeqConfig(**{**CONFIG.__dict__, **knobs}))
 
 
-def test_encoder_states_equal_torch_gru_on_the_same_weights():
+def test_encoder_states_equal_torch_bidirectional_gru_on_the_same_weights():
     model = _model()
     vocab = seq2seq_vocab()
+    H = CONFIG.hidden_size
     src = torch.tensor([vocab.encode(s) for s in ("attention", "bottlenec")])
     with torch.no_grad():
-        ours = model.encode(src).h  # (2, J, H)
+        ours = model.encode(src).h  # (2, J, 2H) = [forward; backward]
         theirs, h_n = model.encoder(model.embedding(src))
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
-    torch.testing.assert_close(ours[:, -1], h_n[0], atol=1e-5, rtol=0)
+    torch.testing.assert_close(ours[:, -1, :H], h_n[0], atol=1e-5, rtol=0)  # forward direction ends at x_J
+    torch.testing.assert_close(ours[:, 0, H:], h_n[1], atol=1e-5, rtol=0)  # backward direction ends at x_1
 
 
 @pytest.mark.parametrize("attention", [True, False])
 def test_decoder_states_equal_torch_gru_cell_fed_the_traced_contexts(attention):
     trace = trace_seq2seq("encoder", config=Seq2SeqConfig(**{**CONFIG.__dict__, "attention": attention}))
     model = _model(attention=attention)
-    s = torch.from_numpy(trace.encoder_states[-1])  # s_0 = h_J
+    s = torch.from_numpy(trace.encoder_states[-1, : CONFIG.hidden_size])  # s_0 = fh_J
     with torch.no_grad():
         for i, y_prev in enumerate(trace.decoder_inputs):
             x = torch.cat([model.embedding(torch.tensor(int(y_prev))), torch.from_numpy(trace.context[i])])
@@ -48,7 +50,8 @@ def test_energies_weights_and_context_equal_an_independent_computation_of_the_fo
     W, U, v = (p.detach().double().numpy() for p in (model.W, model.U, model.v))
     h = trace.encoder_states.astype(np.float64)  # (J, H)
     J = len(h)
-    previous = np.vstack([h[-1:], trace.decoder_states[:-1]]).astype(np.float64)  # s_0 = h_J, then s_1..
+    s_0 = h[-1, : CONFIG.hidden_size]  # fh_J
+    previous = np.vstack([s_0, trace.decoder_states[:-1]]).astype(np.float64)  # s_0, s_1, ..., s_{I-1}
     for i, s_prev in enumerate(previous):
         e = np.array([v @ np.tanh(W @ s_prev + U @ h[j]) for j in range(J)])
         a = np.exp(e - e.max()) / np.exp(e - e.max()).sum()
@@ -71,11 +74,13 @@ def test_additive_attention_broadcasts_over_a_batch():
         torch.testing.assert_close(c[b], cb)
 
 
-def test_without_attention_every_context_is_the_last_encoder_state():
+def test_without_attention_every_context_is_the_last_state_of_each_encoder_direction():
     trace = trace_seq2seq("bottleneck", config=Seq2SeqConfig(**{**CONFIG.__dict__, "attention": False}))
     assert trace.energies is None
-    np.testing.assert_array_equal(trace.context, np.broadcast_to(trace.encoder_states[-1], trace.context.shape))
-    assert np.all(trace.attention[:, -1] == 1) and np.all(trace.attention[:, :-1] == 0)
+    H, h = CONFIG.hidden_size, trace.encoder_states
+    summary = np.concatenate([h[-1, :H], h[0, H:]])
+    np.testing.assert_array_equal(trace.context, np.broadcast_to(summary, trace.context.shape))
+    assert np.all(trace.attention == 0)
 
 
 def test_trace_losses_targets_and_prediction_agree():
