@@ -60,7 +60,7 @@ def _top_ritz(alpha: Tensor, beta: Tensor, j: int) -> Tensor:
 
 
 def jacobian_norms(
-    local: list[LocalDerivatives], weights: list[LayerWeights], max_steps: int = 64, rtol: float = 1e-6
+    local: list[LocalDerivatives], weights: list[LayerWeights], max_steps: int = 64, rtol: float = 1e-5
 ) -> Tensor:
     """||dS_t/dS_{t-1}||_2 for every t, shape (T,); NaN where a step's factors are not finite.
 
