@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 import torch
 
@@ -27,10 +28,20 @@ from app.serialize import dumps, trace_payload
 @dataclass(frozen=True)
 class TraceEntry:
     knobs: dict[str, Any]
-    trace: Any  # models' RecurrentTrace or TransformerTrace
-    payload: dict[str, Any]  # app.serialize.trace_payload
+    payload: dict[str, Any]  # app.serialize.trace_payload (numpy arrays; the stream and CSV cut from it)
     body: bytes  # the JSON response, serialised once for everyone who asks
     timings: dict[str, float]  # milliseconds: engine, payload, serialize (of the computation that made it)
+    nbytes: int  # what keeping it costs: the body and the arrays the payload holds
+
+
+def _array_bytes(data: Any) -> int:
+    if isinstance(data, np.ndarray):
+        return data.nbytes
+    if isinstance(data, dict):
+        return sum(_array_bytes(v) for v in data.values())
+    if isinstance(data, list | tuple):
+        return sum(_array_bytes(v) for v in data)
+    return 0
 
 
 @dataclass
@@ -45,11 +56,13 @@ def cache_key(knobs: dict[str, Any]) -> bytes:
 
 class TraceService:
     def __init__(self, workers: int, cache_size: int, device: str, torch_threads: int | None = None,
-                 engine: Callable[[dict[str, Any], str], Any] = run_trace) -> None:
+                 cache_megabytes: int = 512, engine: Callable[[dict[str, Any], str], Any] = run_trace) -> None:
         init = (torch.set_num_threads, (torch_threads,)) if torch_threads else (None, ())
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-trace", initializer=init[0],
                                        initargs=init[1])
         self.cache_size, self.device, self.engine = cache_size, device, engine
+        self.cache_bytes = cache_megabytes * 2**20  # traces differ in size by 1000x: count bytes too
+        self._cached_bytes = 0
         self.stats: Counter[str] = Counter()  # computations, cache_hits, joined, dropped, stream_* ...
         self._cache: OrderedDict[bytes, TraceEntry] = OrderedDict()
         self._flights: dict[bytes, _Flight] = {}
@@ -67,12 +80,13 @@ class TraceService:
             body = dumps(payload)
             t3 = time.perf_counter()
             timings = {"engine": (t1 - t0) * 1e3, "payload": (t2 - t1) * 1e3, "serialize": (t3 - t2) * 1e3}
-            entry = TraceEntry(knobs, trace, payload, body, timings)
+            entry = TraceEntry(knobs, payload, body, timings, len(body) + _array_bytes(payload))
             with self._lock:
-                if self.cache_size:
+                if self.cache_size and entry.nbytes <= self.cache_bytes:
                     self._cache[key] = entry
-                    while len(self._cache) > self.cache_size:
-                        self._cache.popitem(last=False)
+                    self._cached_bytes += entry.nbytes
+                    while len(self._cache) > self.cache_size or self._cached_bytes > self.cache_bytes:
+                        self._cached_bytes -= self._cache.popitem(last=False)[1].nbytes
             return entry
         finally:
             with self._lock:  # from here on a new request finds the cache, not this flight
@@ -115,7 +129,8 @@ class TraceService:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"cached": len(self._cache), "in_flight": len(self._flights), **self.stats}
+            return {"cached": len(self._cache), "cached_megabytes": round(self._cached_bytes / 2**20, 1),
+                    "in_flight": len(self._flights), **self.stats}
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

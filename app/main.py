@@ -34,7 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         device = str(pick_device(settings.device))  # a missing CUDA fails here, at start, not per request
         threads_before = torch.get_num_threads()
-        app.state.traces = TraceService(settings.workers, settings.cache_size, device, threads_per_worker(settings))
+        app.state.traces = TraceService(
+            settings.workers, settings.cache_size, device, threads_per_worker(settings), settings.cache_megabytes
+        )
         try:
             yield
         finally:

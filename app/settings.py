@@ -23,6 +23,7 @@ class Settings(BaseSettings):
         None, ge=1, le=256, description="torch intra-op threads per worker; None: CPU cores / workers"
     )
     cache_size: int = Field(64, ge=0, le=4096, description="traces kept, keyed by their canonical knobs")
+    cache_megabytes: int = Field(512, ge=1, le=65536, description="and at most this much memory for them")
     # The request models carry hard caps (app.schemas.LIMITS); these can only tighten them.
     max_text_length: int = Field(LIMITS["text"], ge=2, le=LIMITS["text"])
     max_hidden_size: int = Field(LIMITS["hidden_size"], ge=1, le=LIMITS["hidden_size"])

@@ -125,3 +125,24 @@ def test_each_worker_uses_its_share_of_the_cores_and_the_setting_is_restored():
         in_worker = client.app.state.traces.pool.submit(torch.get_num_threads).result()
     assert in_worker == max(1, (os.cpu_count() or 1) // 2)
     assert torch.get_num_threads() == before
+
+
+def test_the_cache_is_bounded_in_bytes_as_well_as_in_count():
+    service = TraceService(1, 100, "cpu", cache_megabytes=1)
+    base = {"arch": "gru", "text": "bounded by bytes", "layers": 1, "truncation": None, "clip_mode": None,
+            "clip_threshold": None, "spectral_norm": None}
+
+    async def fill():
+        small = await service.trace({**base, "hidden_size": 4, "seed": 0})
+        big = await service.trace({**base, "hidden_size": 256, "seed": 0})  # > 1 MB: computed, not kept
+        others = [await service.trace({**base, "hidden_size": 16, "seed": s}) for s in range(1, 30)]
+        return small, big, others
+
+    try:
+        small, big, others = asyncio.run(fill())
+    finally:
+        service.close()
+    snapshot = service.snapshot()
+    assert big.nbytes > 2**20 > small.nbytes
+    assert snapshot["cached_megabytes"] <= 1 and 1 < snapshot["cached"] < 31  # the oldest went first
+    assert sum(e.nbytes for e in others[-snapshot["cached"]:]) <= 2**20
