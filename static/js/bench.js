@@ -14,7 +14,8 @@
       this.arch = this.cfg.knobs.arch;
       const v = this.cfg.view;  // from the URL, read by the server
       this.view = { phase: v.phase, fwd: v.step, bwd: v.bstep, layer: v.layer, head: v.head, speed: v.speed };
-      this.data = { meta: null, steps: [], back: [], summary: null, done: false, error: null };
+      this.data = { meta: null, steps: [], back: [], nSteps: 0, nBack: 0, summary: null, done: false, error: null };
+      this.drawn = {};  // panel id -> the panelKey it was last drawn for
       this.timer = null;
       this.pending = false;
       this.compare = null;
@@ -63,8 +64,8 @@
       this.es = es;
       const on = (name, fn) => es.addEventListener(name, (e) => { if (this.es === es) fn(JSON.parse(e.data)); });
       on("meta", (m) => { this.data.meta = m; this.data.T = m.T; this.schedule(); });
-      on("forward", (s) => { this.data.steps[s.t] = s; this.schedule(); });
-      on("backward", (b) => { this.data.back[b.t] = b; this.schedule(); });
+      on("forward", (s) => { if (!this.data.steps[s.t]) this.data.nSteps += 1; this.data.steps[s.t] = s; this.schedule(); });
+      on("backward", (b) => { if (!this.data.back[b.t]) this.data.nBack += 1; this.data.back[b.t] = b; this.schedule(); });
       on("summary", (s) => { this.data.summary = s; this.schedule(); });
       on("done", () => { this.data.done = true; es.close(); this.schedule(); this.maybeCompare(); });
       es.onerror = () => {
@@ -120,8 +121,8 @@
 
     // ---- view state ----
     get T() { return this.data.T || 0; }
-    nFwd() { return Math.min(this.view.fwd, this.data.steps.filter(Boolean).length); }
-    nBwd() { return Math.min(this.view.bwd, this.data.back.filter(Boolean).length); }
+    nFwd() { return Math.min(this.view.fwd, this.data.nSteps); }
+    nBwd() { return Math.min(this.view.bwd, this.data.nBack); }
     current() {  // the step the view is on, or -1 before the first
       if (this.view.phase === "forward") return this.nFwd() - 1;
       const nb = this.nBwd();
@@ -191,6 +192,7 @@
         let visible = show[p.dataset.group];
         if (p.id === "panel-probs") visible = true;
         if (p.id === "panel-jacobian" && !recurrent) visible = false;
+        if (p.hidden && visible) delete this.drawn[p.id.replace("panel-", "")];
         p.hidden = !visible;
       }
     }
@@ -269,11 +271,35 @@
         probs: () => this.plotProbs(), "grad-norm": () => this.plotGradNorm(), "grad-flow": () => this.plotGradFlow(),
         jacobian: () => this.plotJacobian(), clip: () => this.plotClip(),
         attention: () => this.plotAttention(), positional: () => this.plotPositional(),
+        compare: () => this.compare && this.compare.ready && this.plotCompare(),
       };
-      for (const [id, draw] of Object.entries(panels)) if (visible(id)) draw();
-      if (this.compare && this.compare.ready) this.plotCompare();
+      for (const [id, draw] of Object.entries(panels)) {
+        if (!visible(id)) continue;
+        const key = this.panelKey(id);
+        if (this.drawn[id] === key) continue;  // nothing it shows has changed: a step redraws only its panels
+        draw();
+        this.drawn[id] = key;
+      }
       this.ready = this.data.done;  // every panel drawn from the complete trace
       this.root.dataset.ready = String(this.ready);
+    }
+
+    /* What a panel shows depends on: the data received so far and some of the view state. */
+    panelKey(id) {
+      const d = this.data, v = this.view, T = this.T;
+      const got = `${d.nSteps}.${d.nBack}.${d.summary ? 1 : 0}`;
+      const cur = this.current(), nb = this.nBwd(), n = v.phase === "backward" ? T : this.nFwd();
+      switch (id) {
+        case "strip": return `${got}|${v.phase}|${n}|${nb}`;
+        case "hidden": case "gates": return `${got}|${n}|${cur}|${v.layer}`;
+        case "probs": return `${got}|${cur}`;
+        case "grad-norm": case "grad-flow": case "jacobian": return `${got}|${nb}|${cur}`;
+        case "clip": return `${got}|${nb >= T}`;
+        case "attention": return `${got}|${n}|${cur}|${v.layer}|${v.head}`;
+        case "positional": return `${got}|${cur}`;
+        case "compare": return this.compare ? `${this.compare.ready}|${this.compare.id}` : "none";
+        default: return `${got}|${v.phase}|${n}|${nb}|${cur}`;
+      }
     }
 
     renderStatus() {
@@ -330,7 +356,7 @@
     runCompare(force) {
       if (this.compare && !force) return;
       if (this.compare) for (const es of this.compare.sources) es.close();
-      const state = { curves: {}, failed: {}, sources: [], ready: false };
+      const state = { curves: {}, failed: {}, sources: [], ready: false, id: (this.compare ? this.compare.id : 0) + 1 };
       this.compare = state;
       const base = this.apiQuery();
       this.plotCompareLoading();
@@ -343,8 +369,8 @@
     streamCompare(state, base, archs) {
       if (this.compare !== state) return;
       let left = archs.length;
-      const finish = () => { left -= 1; if (left === 0) { state.ready = true; this.plotCompare(); } };
-      if (!left) { state.ready = true; this.plotCompare(); }
+      const finish = () => { left -= 1; if (left === 0) { state.ready = true; this.schedule(); } };
+      if (!left) { state.ready = true; this.schedule(); }
       for (const arch of archs) {
         const q = new URLSearchParams(base);
         q.set("arch", arch);

@@ -97,80 +97,101 @@
     },
 
     /* The unrolled network: one cell per step; forward arrows carry h, backward arrows the gradient. */
+    /* The unrolled network: one cell per step; forward arrows carry h, backward arrows the gradient.
+       Worked out once as cells and arrows, then drawn as shapes and annotations (short texts, the
+       usual lesson) or as marker traces (long texts, where hundreds of annotations would be slow). */
     plotStrip() {
       const T = this.T, meta = this.data.meta, back = this.view.phase === "backward";
       const nf = back ? T : this.nFwd(), nb = back ? this.nBwd() : 0, cur = this.current();
-      const shapes = [], ann = [];
-      const w = 0.27, showText = T <= 120;
-      const over = new Set(this.overflowSteps());
+      const over = new Set(this.overflowSteps()), cuts = new Set(this.cuts());
+      const recurrent = RECURRENT.includes(this.arch);
+      const cells = [];
       for (let t = 0; t < T; t++) {
         const on = t < nf;
-        shapes.push({ type: "rect", x0: t - w, x1: t + w, y0: 0.15, y1: 0.85, xref: "x", yref: "y",
-          line: { color: t === cur ? "#000" : on ? colour("--c-hidden") : "#94a3b8", width: t === cur ? 5 : 2 },
-          fillcolor: over.has(t) && on ? rgba(colour("--c-overflow"), 0.35)
+        cells.push({ t, on, label: showChar(meta.vocab[meta.tokens[t]]), warn: over.has(t) && on,
+          line: t === cur ? "#000" : on ? colour("--c-hidden") : "#94a3b8", lineWidth: t === cur ? 5 : 2,
+          fill: over.has(t) && on ? rgba(colour("--c-overflow"), 0.35)
             : t === cur ? colour("--c-current") : on ? rgba(colour("--c-hidden"), 0.18) : "#f8fafc" });
-        if (showText) {
-          ann.push({ x: t, y: 0.5, text: showChar(meta.vocab[meta.tokens[t]]), showarrow: false,
-                     font: { size: T > 40 ? 14 : 24, color: on ? colour("--c-input") : "#94a3b8", family: "monospace" } });
-          if (T <= 60 || t % 5 === 0) ann.push({ x: t, y: -0.08, text: String(t), showarrow: false, font: { size: 13, color: "#334155" } });
-        }
-        if (over.has(t) && on) ann.push({ x: t, y: 1.0, text: "⚠", showarrow: false, font: { size: 20, color: colour("--c-overflow") } });
       }
-      const cuts = new Set(this.cuts());
-      const recurrent = RECURRENT.includes(this.arch);
-      if (!recurrent && back) {
-        // no chain between positions: the gradient from later losses colours each cell it reaches
-        const size = this.data.back.map((b, t) => (b ? b.grad_flow_from.slice(t + 1).reduce((a, x) => a + (x || 0), 0) : 0));
-        const top = Math.max(...size.filter((x) => isFinite(x)), 1e-30);
+      const arrows = [], scissors = [];  // arrow: from, to, f in [0, 1] (size), hover
+      // the gradient that reaches step t from later losses u > t: sum of ||dL_u/dh_t||
+      const later = (t) => { const b = this.data.back[t]; return b ? b.grad_flow_from.slice(t + 1).reduce((a, x) => a + (x || 0), 0) : null; };
+      if (!recurrent && back) {  // no chain between positions: the gradient colours each cell it reaches
+        const size = cells.map((c) => later(c.t) || 0), top = Math.max(...size.filter(isFinite), 1e-30);
         for (let t = T - nb; t < T; t++) {
-          if (t === cur || !(size[t] > 0)) continue;
-          shapes[t].fillcolor = mix("#fff7ed", colour("--c-gradient"), Math.min(1, size[t] / top));
+          if (t !== cur && size[t] > 0) cells[t].fill = mix("#fff7ed", colour("--c-gradient"), Math.min(1, size[t] / top));
         }
-      } else if (!recurrent) {
-        // positions are not chained: no arrows
-      } else if (!back) {
-        for (let t = 1; t < nf; t++) {
-          ann.push({ x: t - w, y: 0.5, ax: t - 1 + w, ay: 0.5, xref: "x", yref: "y", axref: "x", ayref: "y", text: "",
-                     showarrow: true, arrowhead: 2, arrowsize: 1, arrowwidth: 2.5, arrowcolor: colour("--c-hidden") });
-        }
-      } else {
-        // the gradient that reaches h_t through h_{t+1}: sum over later losses u > t of ||dL_u/dh_t||
+      } else if (recurrent && !back) {
+        for (let t = 1; t < nf; t++) arrows.push({ from: t - 1, to: t, f: null });
+      } else if (recurrent) {
         const size = [];
-        for (let t = 0; t < T - 1; t++) {
-          const b = this.data.back[t];
-          size[t] = b ? b.grad_flow_from.slice(t + 1).reduce((a, x) => a + (x || 0), 0) : null;
-        }
-        const logs = size.filter((x) => x > 0).map(Math.log10);
+        for (let t = 0; t < T - 1; t++) size[t] = later(t);
+        const logs = size.filter((x) => x > 0 && isFinite(x)).map(Math.log10);
         const lo = Math.min(...logs), hi = Math.max(...logs);
         for (let t = T - 2; t >= T - nb && t >= 0; t--) {
-          if (cuts.has(t + 1)) {
-            ann.push({ x: t + 0.5, y: 0.5, text: "✂", showarrow: false, font: { size: 26, color: colour("--c-cut") } });
-            continue;
-          }
+          if (cuts.has(t + 1)) { scissors.push(t + 0.5); continue; }
           const v = size[t];
           if (!(v > 0)) continue;
-          const f = hi > lo ? (Math.log10(v) - lo) / (hi - lo) : 1;
-          const width = 1.5 + 10.5 * f;
-          ann.push({ x: t + w, y: 0.5, ax: t + 1 - w, ay: 0.5, xref: "x", yref: "y", axref: "x", ayref: "y", text: "",
-                     showarrow: true, arrowhead: 2, arrowsize: Math.max(0.45, 2.2 / width), arrowwidth: width,
-                     arrowcolor: mix("#fde7d9", colour("--c-gradient"), 0.25 + 0.75 * f),
-                     hovertext: `‖·‖ = ${num(v)}` });
+          arrows.push({ from: t + 1, to: t, f: isFinite(v) && hi > lo ? (Math.log10(v) - lo) / (hi - lo) : 1, hover: `‖·‖ = ${num(v)}` });
         }
       }
-      for (const s of cuts) {
-        shapes.push({ type: "line", x0: s - 0.5, x1: s - 0.5, y0: 0.02, y1: 0.98, xref: "x", yref: "y",
-                      line: { color: colour("--c-cut"), width: 3, dash: "dash" } });
-      }
+      const arrowColour = (a) => (a.f === null ? colour("--c-hidden") : mix("#fde7d9", colour("--c-gradient"), 0.25 + 0.75 * a.f));
+      const cutLines = [...cuts].map((s) => ({ type: "line", x0: s - 0.5, x1: s - 0.5, y0: 0.02, y1: 0.98, xref: "x", yref: "y",
+                                               line: { color: colour("--c-cut"), width: 3, dash: "dash" } }));
       const layout = baseLayout({
         height: 200, margin: { l: 20, r: 20, t: 10, b: 10 },
         xaxis: { range: [-0.6, T - 0.4], visible: false, fixedrange: true },
         yaxis: { range: [-0.2, 1.12], visible: false, fixedrange: true },
-        shapes, annotations: ann,
       });
-      // an invisible trace keeps the axes (and hover per cell)
-      const trace = { x: [...Array(T).keys()], y: Array(T).fill(0.5), mode: "markers", marker: { opacity: 0 },
+      const hover = { x: cells.map((c) => c.t), y: cells.map(() => 0.5), mode: "markers", marker: { opacity: 0 },
                       hovertemplate: "t=%{x}<extra></extra>" };
-      Plotly.react("plot-strip", [trace], layout, PLOT_CONFIG);
+      if (T <= 24) {
+        const w = 0.27, ann = [];
+        layout.shapes = cells.map((c) => ({ type: "rect", x0: c.t - w, x1: c.t + w, y0: 0.15, y1: 0.85, xref: "x", yref: "y",
+                                            line: { color: c.line, width: c.lineWidth }, fillcolor: c.fill })).concat(cutLines);
+        for (const c of cells) {
+          ann.push({ x: c.t, y: 0.5, text: c.label, showarrow: false,
+                     font: { size: 24, color: c.on ? colour("--c-input") : "#94a3b8", family: "monospace" } });
+          ann.push({ x: c.t, y: -0.08, text: String(c.t), showarrow: false, font: { size: 13, color: "#334155" } });
+          if (c.warn) ann.push({ x: c.t, y: 1.0, text: "⚠", showarrow: false, font: { size: 20, color: colour("--c-overflow") } });
+        }
+        for (const a of arrows) {
+          const dir = a.to > a.from ? 1 : -1, width = a.f === null ? 2.5 : 1.5 + 10.5 * a.f;
+          ann.push({ x: a.to - dir * w, y: 0.5, ax: a.from + dir * w, ay: 0.5, xref: "x", yref: "y", axref: "x", ayref: "y",
+                     text: "", showarrow: true, arrowhead: 2, arrowwidth: width, arrowsize: a.f === null ? 1 : Math.max(0.45, 2.2 / width),
+                     arrowcolor: arrowColour(a), hovertext: a.hover });
+        }
+        for (const x of scissors) ann.push({ x, y: 0.5, text: "✂", showarrow: false, font: { size: 26, color: colour("--c-cut") } });
+        layout.annotations = ann;
+        Plotly.react("plot-strip", [hover], layout, PLOT_CONFIG);
+        return;
+      }
+      // long texts: every cell, arrow and mark is one point of a few traces
+      const el = document.getElementById("plot-strip");
+      const step = (((el && el.clientWidth) || 1200) - 40) / T;  // pixels per step
+      const px = Math.max(3, Math.min(40, 0.58 * step)), gap = step - px;  // a cell, and the room between cells
+      layout.shapes = cutLines;
+      const traces = [
+        { x: cells.map((c) => c.t), y: cells.map(() => 0.5), mode: T <= 120 ? "markers+text" : "markers",
+          text: cells.map((c) => c.label), textfont: { size: px > 18 ? 16 : 11, family: "monospace" }, hoverinfo: "skip",
+          marker: { symbol: "square", size: px, color: cells.map((c) => c.fill),
+                    line: { color: cells.map((c) => c.line), width: cells.map((c) => Math.min(c.lineWidth, 3)) } } },
+        { x: arrows.map((a) => (a.from + a.to) / 2), y: arrows.map(() => 0.5), mode: "markers", hoverinfo: "text",
+          text: arrows.map((a) => a.hover || ""),
+          marker: { symbol: arrows.map((a) => (a.to > a.from ? "triangle-right" : "triangle-left")),
+                    size: arrows.map((a) => Math.max(4, gap * (a.f === null ? 0.7 : 0.45 + 0.9 * a.f))),
+                    color: arrows.map(arrowColour) } },
+        { x: scissors, y: scissors.map(() => 0.5), mode: "text", text: scissors.map(() => "✂"),
+          textfont: { size: 16, color: colour("--c-cut") }, hoverinfo: "skip" },
+        { x: cells.filter((c) => c.warn).map((c) => c.t), y: cells.filter((c) => c.warn).map(() => 0.95), mode: "text",
+          text: cells.filter((c) => c.warn).map(() => "⚠"), textfont: { size: 14, color: colour("--c-overflow") }, hoverinfo: "skip" },
+        hover,
+      ];
+      const every = Math.max(1, Math.ceil(T / 30));
+      const ticks = cells.filter((c) => c.t % every === 0);
+      traces.push({ x: ticks.map((c) => c.t), y: ticks.map(() => 0.05), mode: "text", text: ticks.map((c) => String(c.t)),
+                    textfont: { size: 13, color: "#334155" }, hoverinfo: "skip" });
+      Plotly.react("plot-strip", traces, layout, PLOT_CONFIG);
     },
 
     layerOf(arr) { return arr ? arr[Math.min(this.view.layer, arr.length - 1)] : null; },
