@@ -6,6 +6,8 @@
 
   const { $, $$, RECURRENT, ARCHS, fmt, showChar, num, gradientVsDistance } = window.UnrolledPanels.util;
 
+  const CURSOR_PANELS = ["hidden", "gates", "attention", "positional"];  // their cursor moves without a redraw
+
   class Bench {
     constructor(root) {
       this.root = root;
@@ -15,7 +17,7 @@
       const v = this.cfg.view;  // from the URL, read by the server
       this.view = { phase: v.phase, fwd: v.step, bwd: v.bstep, layer: v.layer, head: v.head, speed: v.speed };
       this.data = { meta: null, steps: [], back: [], nSteps: 0, nBack: 0, summary: null, done: false, error: null };
-      this.drawn = {};  // panel id -> the panelKey it was last drawn for
+      this.drawn = {};  // panel id -> { key, cursor } it was last drawn for
       this.timer = null;
       this.pending = false;
       this.compare = null;
@@ -275,10 +277,13 @@
       };
       for (const [id, draw] of Object.entries(panels)) {
         if (!visible(id)) continue;
-        const key = this.panelKey(id);
-        if (this.drawn[id] === key) continue;  // nothing it shows has changed: a step redraws only its panels
-        draw();
-        this.drawn[id] = key;
+        // a step redraws only the panels whose data it changes; on the others at most the cursor moves
+        const key = this.panelKey(id), cursor = CURSOR_PANELS.includes(id) ? String(this.current()) : "";
+        const last = this.drawn[id];
+        if (!last || last.key !== key) draw();
+        else if (last.cursor !== cursor) this.moveCursor(id);
+        else continue;
+        this.drawn[id] = { key, cursor };
       }
       this.ready = this.data.done;  // every panel drawn from the complete trace
       this.root.dataset.ready = String(this.ready);
@@ -291,12 +296,12 @@
       const cur = this.current(), nb = this.nBwd(), n = v.phase === "backward" ? T : this.nFwd();
       switch (id) {
         case "strip": return `${got}|${v.phase}|${n}|${nb}`;
-        case "hidden": case "gates": return `${got}|${n}|${cur}|${v.layer}`;
+        case "hidden": case "gates": return `${got}|${n}|${v.layer}`;
         case "probs": return `${got}|${cur}`;
         case "grad-norm": case "grad-flow": case "jacobian": return `${got}|${nb}|${cur}`;
         case "clip": return `${got}|${nb >= T}`;
-        case "attention": return `${got}|${n}|${cur}|${v.layer}|${v.head}`;
-        case "positional": return `${got}|${cur}`;
+        case "attention": return `${got}|${n}|${v.layer}|${v.head}`;
+        case "positional": return got;
         case "compare": return this.compare ? `${this.compare.ready}|${this.compare.id}` : "none";
         default: return `${got}|${v.phase}|${n}|${nb}|${cur}`;
       }

@@ -87,6 +87,28 @@
       return [{ type: "rect", xref: "x", yref: yref || "paper", x0: t - 0.5, x1: t + 0.5, y0: 0, y1: 1,
                 line: { color: "#000", width: 3 }, fillcolor: rgba(colour("--c-current"), 0.25), layer: "below" }];
     },
+    /* The shapes that follow the current step on the heatmaps: moving them needs no redraw of the data. */
+    cursorShapes(id) {
+      const cur = this.current();
+      if (id === "hidden") return [...this.currentShape(), ...this.overflowShapes()];
+      if (id === "positional") return this.currentShape();
+      if (id === "attention") {
+        return cur < 0 ? [] : [{ type: "rect", xref: "paper", yref: "y", x0: 0, x1: 1, y0: cur - 0.5, y1: cur + 0.5,
+                                 line: { color: "#000", width: 3 } }];
+      }
+      if (id === "gates") {
+        const k = (GATES[this.arch] || []).length + (this.arch === "lstm" ? 1 : 0);
+        const out = [];
+        for (let i = 0; i < k; i++) out.push(...this.currentShape(`y${i === 0 ? "" : i + 1} domain`));
+        return out;
+      }
+      return [];
+    },
+
+    moveCursor(id) {
+      Plotly.relayout(`plot-${id}`, { shapes: this.cursorShapes(id) });
+    },
+
     overflowShapes() {
       return this.overflowSteps().map((t) => ({ type: "rect", xref: "x", yref: "paper", x0: t - 0.5, x1: t + 0.5, y0: 0, y1: 1,
         line: { color: colour("--c-overflow"), width: 2, dash: "dot" }, fillcolor: rgba(colour("--c-overflow"), 0.12) }));
@@ -224,7 +246,7 @@
       const layout = baseLayout({
         height: 360, xaxis: this.tokenAxis({}, "plot-hidden"),
         yaxis: { title: { text: this.t.axis_unit }, range: [H - 0.5, -0.5], fixedrange: true, zeroline: false },
-        shapes: [...this.currentShape(), ...this.overflowShapes()], annotations: this.overflowMarks(),
+        shapes: this.cursorShapes("hidden"), annotations: this.overflowMarks(),
         margin: { l: 70, r: 10, t: 24, b: 70 },
       });
       Plotly.react("plot-hidden", [trace], layout, PLOT_CONFIG);
@@ -236,7 +258,8 @@
       const n = this.view.phase === "backward" ? this.T : this.nFwd();
       const k = names.length, gap = 0.04, hRow = (1 - gap * (k - 1)) / k;
       const traces = [], layout = baseLayout({
-        height: 120 * k + 90, margin: { l: 50, r: 10, t: 10, b: 70 }, shapes: [], annotations: this.overflowMarks(),
+        height: 120 * k + 90, margin: { l: 50, r: 10, t: 10, b: 70 }, shapes: this.cursorShapes("gates"),
+        annotations: this.overflowMarks(),
       });
       names.forEach((g, i) => {
         const get = g === "c" ? (s) => this.layerOf(s.c) : (s) => this.layerOf(s.gates && s.gates[g]);
@@ -253,7 +276,6 @@
                                  zeroline: false, showgrid: false };
         layout.annotations.push({ xref: "paper", yref: "paper", x: -0.015, y: top - hRow / 2, xanchor: "right", showarrow: false,
                                   text: `<b>${g}</b>`, font: { size: 26, color: colour(cname) } });
-        for (const s of this.currentShape(`y${ax} domain`)) layout.shapes.push(s);
       });
       layout.xaxis = this.tokenAxis({ anchor: `y${k === 1 ? "" : k}` }, "plot-gates");
       Plotly.react("plot-gates", traces, layout, PLOT_CONFIG);
@@ -423,16 +445,13 @@
         if (!row) continue;
         for (let j = 0; j <= t && j < row.length; j++) z[t][j] = row[j];
       }
-      const cur = this.current();
       const trace = { type: "heatmap", z, zmin: 0, zmax: 1, colorscale: sequential("--c-attention"), hoverongaps: false,
                       xgap: 1, ygap: 1, colorbar: { thickness: 14 },
                       hovertemplate: `${this.t.axis_query} %{y} → ${this.t.axis_key} %{x}<br>%{z:.3f}<extra></extra>` };
-      const shapes = cur >= 0 ? [{ type: "rect", xref: "paper", yref: "y", x0: 0, x1: 1, y0: cur - 0.5, y1: cur + 0.5,
-                                   line: { color: "#000", width: 3 } }] : [];
       const layout = baseLayout({
         height: 460, xaxis: this.tokenAxis({ title: { text: this.t.axis_key } }, "plot-attention"),
         yaxis: this.tokenYAxis({ title: { text: this.t.axis_query } }, "plot-attention"),
-        shapes, margin: { l: 80, r: 10, t: 16, b: 90 },
+        shapes: this.cursorShapes("attention"), margin: { l: 80, r: 10, t: 16, b: 90 },
       });
       Plotly.react("plot-attention", [trace], layout, PLOT_CONFIG);
     },
@@ -450,7 +469,7 @@
       const layout = baseLayout({
         height: 380, xaxis: this.tokenAxis({ title: { text: this.t.axis_position } }, "plot-positional"),
         yaxis: { title: { text: this.t.axis_dim }, autorange: "reversed", fixedrange: true },
-        shapes: this.currentShape(), margin: { l: 70, r: 10, t: 16, b: 90 },
+        shapes: this.cursorShapes("positional"), margin: { l: 70, r: 10, t: 16, b: 90 },
       });
       Plotly.react("plot-positional", [trace], layout, PLOT_CONFIG);
     },
