@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 
 from app.compute import TraceEntry, TraceService
 from app.engine import check_knobs
@@ -38,9 +39,36 @@ QueryKnobs = Annotated[dict[str, Any], Depends(knobs_from_query)]
 BodyKnobs = Annotated[dict[str, Any], Depends(knobs_from_body)]
 
 
-async def trace_for_query(knobs: QueryKnobs, traces: ServiceDep) -> TraceEntry:
+async def _disconnected(request: Request) -> None:
+    """Returns once the client has gone: after the request body, the next ASGI message is the disconnect."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _trace_while_connected(request: Request, traces: TraceService, knobs: dict[str, Any]) -> TraceEntry:
+    """Wait for the trace, but stop waiting if the client leaves (a learner dragging a slider abandons
+    one request per position): the last waiter leaving drops a computation that has not started yet."""
+    compute = asyncio.ensure_future(traces.trace(knobs))
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({compute, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if not compute.done():
+        compute.cancel()
+        traces.count("abandoned")
+        raise HTTPException(499, "client closed the request")  # nobody reads it; the access log does
+    return compute.result()
+
+
+async def trace_for_query(request: Request, knobs: QueryKnobs, traces: ServiceDep) -> TraceEntry:
     """Resolved before a response starts, so an engine error is still a 422, not a broken stream."""
-    return await traces.trace(knobs)
+    return await _trace_while_connected(request, traces, knobs)
+
+
+async def trace_for_body(request: Request, knobs: BodyKnobs, traces: ServiceDep) -> TraceEntry:
+    return await _trace_while_connected(request, traces, knobs)
 
 
 QueryTrace = Annotated[TraceEntry, Depends(trace_for_query)]
+BodyTrace = Annotated[TraceEntry, Depends(trace_for_body)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.compute import TraceEntry
-from app.deps import BodyKnobs, QueryTrace, ServiceDep, SettingsDep
+from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
 from app.engine import transformer_checkpoints, transformer_module
 from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
 from app.serialize import norms_csv
@@ -80,9 +80,9 @@ def _filename(entry: TraceEntry) -> str:
 
 
 @router.post("/trace", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
-async def post_trace(knobs: BodyKnobs, traces: ServiceDep) -> Response:
+async def post_trace(entry: BodyTrace) -> Response:
     """The whole trace for a JSON body of knobs. Non-finite numbers are null; `overflow` flags say where."""
-    return _json(await traces.trace(knobs))
+    return _json(entry)
 
 
 @router.get("/trace.json", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})

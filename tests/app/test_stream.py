@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
 import numpy as np
+import pytest
 
-from tests.app.conftest import parse_sse
+from app.main import create_app
+from app.settings import Settings
+from tests.app.conftest import LiveServer, _free_port, parse_sse
 
 TEXT = "abcabcabd"
 KNOBS = {"arch": "lstm", "text": TEXT, "hidden_size": 8, "truncation": 3}
@@ -77,3 +81,35 @@ def test_stream_stops_its_work_when_the_client_disconnects(live):
     time.sleep(0.5)  # ten more intervals: nothing more is produced
     assert live.traces.stats["stream_events"] == sent
     assert 4 <= sent <= 6 < total
+
+
+def test_a_request_abandoned_while_queued_is_never_computed():
+    """One worker, busy; a stream for other knobs waits in line; the learner moves on and closes it."""
+    release, calls = threading.Event(), []
+    with LiveServer(create_app(Settings(workers=1, device="cpu")), _free_port()) as live:
+        engine = live.traces.engine
+
+        def gated(knobs, device):
+            calls.append(knobs["seed"])
+            if knobs["seed"] == 1:
+                release.wait(20)
+            return engine(knobs, device)
+
+        live.traces.engine = gated
+        busy = threading.Thread(target=httpx.post, args=(f"{live.url}/api/trace",),
+                                kwargs={"json": {**KNOBS, "seed": 1}, "timeout": 30})
+        busy.start()
+        while calls != [1]:
+            time.sleep(0.01)
+        with pytest.raises(httpx.ReadTimeout):  # the client gives up and closes the connection
+            httpx.get(f"{live.url}/api/trace/stream", params={**KNOBS, "seed": 2}, timeout=0.5)
+        deadline = time.monotonic() + 5
+        while live.traces.stats["dropped"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        release.set()
+        busy.join(30)
+        assert live.traces.stats["abandoned"] == 1 and live.traces.stats["dropped"] == 1
+        assert calls == [1]  # seed 2 never reached the engine
+        # and the same knobs asked again later are computed normally
+        assert httpx.get(f"{live.url}/api/trace.csv", params={**KNOBS, "seed": 2}, timeout=30).status_code == 200
+        assert calls == [1, 2]
