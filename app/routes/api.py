@@ -60,6 +60,8 @@ def get_architectures(settings: SettingsDep) -> dict[str, Any]:
         "architectures": [
             {"arch": arch, "available": ok, "knobs": _knob_specs(arch, settings)} for arch, ok in available.items()
         ],
+        "stream": {"interval_ms": {"type": "integer", "nullable": False, "default": 0, "min": 0, "max": 2000,
+                                   "description": "GET /api/trace/stream only: pause between step events"}},
         "notes": "Knobs that do not apply to an architecture are ignored. Query strings may carry other "
         "parameters (page state); JSON bodies may not.",
     }
