@@ -109,6 +109,7 @@ class Step(BaseModel):
     loss: float | None = Field(description="L_t = -log p(next char); null on the last step or if not finite")
     overflow: bool = Field(description="some forward value at this step was inf/nan (sent as null)")
     attention: list[list[Floats]] | None = Field(None, description="[layer][head][s] weights of row t")
+    scores: list[list[Floats]] | None = Field(None, description="[layer][head][s] before softmax; masked: null")
     q: list[list[Floats]] | None = None
     k: list[list[Floats]] | None = None
     v: list[list[Floats]] | None = None
@@ -121,7 +122,8 @@ class Backward(BaseModel):
     grad_h: list[Floats] = Field(description="[t][layer] ||dL/dh_t|| (transformer: [t][1] ||dL/dx_t||)")
     grad_c: list[Floats] | None = None
     grad_flow: list[Floats] = Field(description="[t][s] ||dL_t/dh_s|| of the top layer")
-    grad_flow_input: list[Floats] | None = None
+    grad_flow_c: list[Floats] | None = Field(None, description="[t][s] ||dL_t/dc_s|| (LSTM)")
+    grad_flow_input: list[Floats] | None = Field(None, description="[t][s] ||dL_t/dx_s||, x_s the one-hot input")
     jacobian_norm: Floats | None = Field(None, description="[t] ||dS_t/dS_{t-1}||_2")
     grad_norm_before_clip: float | None
     grad_norm_after_clip: float | None

@@ -12,13 +12,14 @@ from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
 from app.engine import transformer_checkpoints, transformer_module
 from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
 from app.serialize import norms_csv
+from app.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 _UNPROCESSABLE = {422: {"description": "a knob is out of range or inconsistent; `loc` names it"}}
 
 
-def _knob_specs(arch: str, settings: Any) -> dict[str, dict[str, Any]]:
+def _knob_specs(arch: str, settings: Settings) -> dict[str, dict[str, Any]]:
     schema = TraceKnobs.model_json_schema()["properties"]
     specs = {}
     for name, field in TraceKnobs.model_fields.items():
