@@ -235,7 +235,9 @@
       }
       click("#permalink", () => {
         const done = () => this.setStatus(this.t.permalink_copied);
-        if (navigator.clipboard) navigator.clipboard.writeText(location.href).then(done, () => {});
+        const show = () => window.prompt(this.t.permalink, location.href);  // plain http on a LAN has no clipboard API
+        if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(location.href).then(done, show);
+        else show();
       });
       $("#compare-run", r).addEventListener("click", () => this.runCompare(true));
     }

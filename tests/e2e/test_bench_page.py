@@ -339,6 +339,15 @@ def test_space_plays_and_pauses(server, new_page):
     page.wait_for_timeout(400)
     assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == paused_at
     assert page.locator("#btn-play").get_attribute("aria-pressed") == "false"
+    # with a transport button focused (just clicked), space still means play/pause, not "click it again"
+    page.click("#btn-back")
+    at = page.evaluate("window.unrolledBench.view.fwd")
+    page.keyboard.press(" ")
+    page.wait_for_timeout(100)
+    assert page.locator("#btn-play").get_attribute("aria-pressed") == "true"
+    page.keyboard.press(" ")
+    assert page.locator("#btn-play").get_attribute("aria-pressed") == "false"
+    assert page.evaluate("window.unrolledBench.view.fwd") >= at  # it played on; it did not step back
     # GRU shows its own gates: r, z and n
     assert page.evaluate("document.getElementById('plot-gates').data.length") == 3
     assert log.console_errors() == []

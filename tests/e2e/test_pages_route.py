@@ -74,3 +74,12 @@ def test_assets_load_from_a_cdn_with_local_copies_behind_them():
                       "/static/js/bench.js"):
             r = c.get(local)
             assert r.status_code == 200 and len(r.content) > 1000
+
+
+def test_without_the_cdn_the_page_names_only_local_copies():
+    from app.settings import Settings
+
+    with TestClient(create_app(Settings(use_cdn=False))) as c:
+        html = c.get("/bench").text
+    assert "cdn." not in html
+    assert 'src="/vendor/htmx/htmx.min.js"' in html and 'src="/vendor/plotly/plotly.min.js"' in html
