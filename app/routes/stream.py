@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.deps import QueryTrace, ServiceDep
+from app.deps import QueryKnobs, QueryTrace, ServiceDep
 from app.serialize import backward_event, dumps, meta_event, summary_event
 
 router = APIRouter(prefix="/api", tags=["stream"])
@@ -32,15 +32,23 @@ def _events(payload: dict):
     yield "done", lambda: {"events": 2 * T + 3}
 
 
-@router.get("/trace/stream", response_class=EventSourceResponse, responses={422: {"description": "a bad knob"}})
+def resume_after(knobs: QueryKnobs, last_event_id: Annotated[int | None, Header(ge=-1)] = None) -> int:
+    """The id a reconnecting EventSource saw last (-1: a fresh stream). Once it has seen `done`, answer
+    204, which tells EventSource to stop reconnecting, before any trace is computed."""
+    if last_event_id is not None and last_event_id >= 2 * len(knobs["text"]) + 2:
+        raise HTTPException(204)
+    return -1 if last_event_id is None else last_event_id
+
+
+@router.get("/trace/stream", response_class=EventSourceResponse,
+            responses={204: {"description": "everything was sent already"}, 422: {"description": "a bad knob"}})
 async def stream_trace(
+    start: Annotated[int, Depends(resume_after)],
     entry: QueryTrace,
     traces: ServiceDep,
     interval_ms: Annotated[int, Query(ge=0, le=2000, description="pause between step events (play speed)")] = 0,
-    last_event_id: Annotated[int | None, Header(ge=-1)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Stream the trace for the knobs in the query string (the same knobs as POST /api/trace)."""
-    start = -1 if last_event_id is None else last_event_id
     sent, total = 0, 2 * len(entry.payload["steps"]) + 3
     traces.count("streams")
     try:

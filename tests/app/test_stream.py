@@ -113,3 +113,10 @@ def test_a_request_abandoned_while_queued_is_never_computed():
         # and the same knobs asked again later are computed normally
         assert httpx.get(f"{live.url}/api/trace.csv", params={**KNOBS, "seed": 2}, timeout=30).status_code == 200
         assert calls == [1, 2]
+
+
+def test_a_finished_stream_tells_eventsource_to_stop_reconnecting(client):
+    last = 2 * len(TEXT) + 2  # the id of `done`
+    response = client.get("/api/trace/stream", params=KNOBS, headers={"Last-Event-ID": str(last)})
+    assert response.status_code == 204 and response.content == b""
+    assert client.get("/api/status").json().get("computations", 0) == 0  # answered before any torch work
