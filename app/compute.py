@@ -50,6 +50,10 @@ class _Flight:
     waiters: int = 0
 
 
+COUNTERS = ("computations", "cache_hits", "joined", "dropped", "abandoned", "streams", "stream_events",
+            "streams_stopped_early")
+
+
 def cache_key(knobs: dict[str, Any]) -> bytes:
     return orjson.dumps(knobs, option=orjson.OPT_SORT_KEYS)
 
@@ -63,7 +67,7 @@ class TraceService:
         self.cache_size, self.device, self.engine = cache_size, device, engine
         self.cache_bytes = cache_megabytes * 2**20  # traces differ in size by 1000x: count bytes too
         self._cached_bytes = 0
-        self.stats: Counter[str] = Counter()  # computations, cache_hits, joined, dropped, stream_* ...
+        self.stats: Counter[str] = Counter()  # COUNTERS
         self._cache: OrderedDict[bytes, TraceEntry] = OrderedDict()
         self._flights: dict[bytes, _Flight] = {}
         self._lock = threading.Lock()  # the cache is shared by the loop thread and the workers
@@ -129,8 +133,9 @@ class TraceService:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
+            counters = dict.fromkeys(COUNTERS, 0) | self.stats
             return {"cached": len(self._cache), "cached_megabytes": round(self._cached_bytes / 2**20, 1),
-                    "in_flight": len(self._flights), **self.stats}
+                    "in_flight": len(self._flights), **counters}
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
