@@ -65,6 +65,8 @@ class BlockCache:
     k: Tensor
     v: Tensor
     A: Tensor  # (H, T, T)
+    A_T: Tensor  # (H, T, T) A transposed, stored contiguous: key position first
+    o: Tensor  # (H, T, d_head) head outputs
     W_in: Tensor  # (3d, d)  [W_q; W_k; W_v]
     W_o: Tensor  # (d, d)
     norm2: LayerNormCache
@@ -80,6 +82,8 @@ class BlockCache:
             k=self.k[:, :n],
             v=self.v[:, :n],
             A=self.A[:, :n, :n],
+            A_T=self.A_T[:, :n, :n],
+            o=self.o[:, :n],
             norm2=self.norm2.prefix(n),
             relu_mask=self.relu_mask[:n],
         )
@@ -97,6 +101,8 @@ def block_cache(block: nn.Module, x: Tensor, q: Tensor, k: Tensor, v: Tensor, A:
         k=k,
         v=v,
         A=A,
+        A_T=A.transpose(1, 2).contiguous(),
+        o=o,
         W_in=attn.in_proj_weight,
         W_o=attn.out_proj.weight,
         norm2=norm2,
@@ -112,19 +118,25 @@ def _ffn_backward(c: BlockCache, dz: Tensor) -> Tensor:
 
 
 def block_backward_rows(c: BlockCache, dz: Tensor) -> Tensor:
-    """Adjoints dz (R, n, d) on the block's output, one row per loss term -> adjoints on its input."""
+    """Adjoints dz (R, n, d) on the block's output, one row per loss term -> adjoints on its input.
+
+    The (R, n, n) score adjoints are the big tensors here. They are built transposed, key position s
+    first, dS^T[h, s, (r, u)], so that both dq (a transposed view) and dk (a plain view) are single
+    matrix products, and the softmax backward uses rowsum(dA * A)[r, u] = do[r, u] . o[u] (as in
+    FlashAttention's backward), which needs no pass over them.
+    """
     R, n, d = dz.shape
     H, _, d_head = c.q.shape
     scale = 1 / math.sqrt(d_head)
     dy = _ffn_backward(c, dz)
     do = (dy @ c.W_o).view(R, n, H, d_head).permute(2, 0, 1, 3)  # (H, R, n, d_head)
-    dA = (do.reshape(H, R * n, d_head) @ c.v.transpose(1, 2)).view(H, R, n, n)
-    A = c.A[:, None]  # (H, 1, n, n), the same weights for every row
-    dS = A * dA
-    dS = torch.addcmul(dS, A, dS.sum(-1, keepdim=True), value=-1)  # A * (dA - rowsum(dA * A))
-    dq = (dS.view(H, R * n, n) @ c.k).view(H, R, n, d_head) * scale
-    dk = (dS.transpose(-1, -2) @ c.q[:, None]) * scale  # (H, R, n, d_head)
-    dv = c.A.transpose(1, 2) @ do.transpose(1, 2).reshape(H, n, R * d_head)  # (H, n, R*d_head)
+    rho = (do * c.o[:, None]).sum(-1)  # (H, R, n): rowsum(dA * A) = do . o
+    dS_T = (c.v @ do.reshape(H, R * n, d_head).transpose(1, 2)).view(H, n, R, n)  # dA^T[h, s, r, u]
+    dS_T.sub_(rho[:, None]).mul_(c.A_T[:, :, None])  # A^T * (dA^T - rho): dS^T
+    dS_T = dS_T.view(H, n, R * n)
+    dq = (dS_T.transpose(1, 2) @ c.k).view(H, R, n, d_head) * scale
+    dk = (dS_T.view(H, n * R, n) @ c.q).view(H, n, R, d_head).transpose(1, 2) * scale
+    dv = c.A_T @ do.transpose(1, 2).reshape(H, n, R * d_head)  # (H, n, R*d_head)
     dv = dv.view(H, n, R, d_head).transpose(1, 2)
     dqkv = torch.cat([dq, dk, dv]).permute(1, 2, 0, 3).reshape(R, n, 3 * d)  # columns as in W_in
     return dy + c.norm1.backward(dqkv @ c.W_in)
