@@ -66,7 +66,7 @@ def jacobian_norms(
 
     Plain three-term Lanczos: losing orthogonality only duplicates converged Ritz values, it does
     not spoil the largest one. It stops once every step's estimate of sigma_max^2 moved by less
-    than rtol over the last 8 iterations (checked from 16 on), or after max_steps.
+    than rtol over the last 4 iterations (checked from 16 on), or after max_steps.
     """
     T, C, _, H = local[0].direct.shape
     L = len(weights)
@@ -99,7 +99,7 @@ def jacobian_norms(
         # an exhausted Krylov space (beta = 0) continues with v = 0, adding zero eigenvalues
         v_before, v = v, w / beta[:, j : j + 1].clamp_min(torch.finfo(dt).tiny)
         j += 1
-        if (j >= 16 and j % 8 == 0) or j == k:
+        if (j >= 16 and j % 4 == 0) or j == k:
             new = _top_ritz(alpha, beta, j)
             if top is not None and ((new - top).abs() <= rtol * new.abs().clamp_min(1e-30)).all():
                 top = new
