@@ -32,32 +32,33 @@ router = APIRouter(tags=["pages"])
 ARCHS = ("rnn", "lstm", "gru", "transformer")
 RECURRENT = ("rnn", "lstm", "gru")
 
-# The form: which knob, which widget, which architectures it applies to. Limits and defaults are filled
-# from the API's schema (see _knob_schema); the values here are only what the form needs to draw itself.
+# The form: which knob, which widget, which architectures it applies to. Limits, defaults and
+# applicability are filled from the API's schema (see form_knobs); the values here only let the form
+# draw itself if that schema is missing.
 KNOBS: tuple[dict[str, Any], ...] = (
     {"name": "arch", "widget": "select", "choices": ARCHS, "default": "lstm"},
     {"name": "text", "widget": "text", "default": "hello world, hello unrolled"},
-    {"name": "hidden_size", "widget": "number", "type": "int", "default": 64, "archs": RECURRENT},
-    {"name": "layers", "widget": "number", "type": "int", "default": 1},
-    {"name": "seed", "widget": "number", "type": "int", "default": 0},
+    {"name": "hidden_size", "widget": "number", "default": 64, "archs": RECURRENT},
+    {"name": "layers", "widget": "number", "default": 1},
+    {"name": "seed", "widget": "number", "default": 0},
     {"name": "activation", "widget": "select", "choices": ("tanh", "relu", "sigmoid", "linear"),
      "default": "tanh", "archs": ("rnn",)},
-    {"name": "spectral_norm", "widget": "number", "type": "float", "step": "0.05", "default": None,
+    {"name": "spectral_norm", "widget": "number", "step": "0.05", "default": None,
      "archs": RECURRENT},
-    {"name": "truncation", "widget": "number", "type": "int", "default": None, "archs": RECURRENT},
+    {"name": "truncation", "widget": "number", "default": None, "archs": RECURRENT},
     {"name": "identity_init", "widget": "checkbox", "default": False, "archs": ("rnn",)},
-    {"name": "forget_bias", "widget": "number", "type": "float", "step": "0.5", "default": None, "archs": ("lstm",)},
+    {"name": "forget_bias", "widget": "number", "step": "0.5", "default": None, "archs": ("lstm",)},
     {"name": "clip_mode", "widget": "select", "choices": ("", "norm", "value"), "default": None},
-    {"name": "clip_threshold", "widget": "number", "type": "float", "step": "0.1", "default": None},
-    {"name": "d_model", "widget": "number", "type": "int", "default": 64, "archs": ("transformer",)},
-    {"name": "heads", "widget": "number", "type": "int", "default": 4, "archs": ("transformer",)},
-    {"name": "d_ff", "widget": "number", "type": "int", "default": 128, "archs": ("transformer",)},
+    {"name": "clip_threshold", "widget": "number", "step": "0.1", "default": None},
+    {"name": "d_model", "widget": "number", "default": 64, "archs": ("transformer",)},
+    {"name": "heads", "widget": "number", "default": 4, "archs": ("transformer",)},
+    {"name": "d_ff", "widget": "number", "default": 128, "archs": ("transformer",)},
     {"name": "positional", "widget": "select", "choices": ("sinusoidal", "learned"), "default": "sinusoidal",
      "archs": ("transformer",)},
     {"name": "checkpoint", "widget": "select", "choices": ("",), "default": None, "archs": ("transformer",)},
 )
-KNOB_NAMES = tuple(k["name"] for k in KNOBS)
-# View state carried in the URL next to the knobs.
+# View state carried in the URL next to the knobs: the phase, how many forward and backward steps are
+# shown, the layer and head on display, and the play speed in steps per second.
 VIEW_DEFAULTS: dict[str, Any] = {"phase": "forward", "step": 0, "bstep": 0, "layer": 0, "head": 0, "speed": 4}
 
 
@@ -175,24 +176,16 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
             knobs[k["name"]] = query.get(k["name"], "" if default is None else str(default))
     view = {
         "phase": "backward" if query.get("phase") == "backward" else "forward",
-        "step": max(_int(query.get("step"), 0), 0),  # forward steps shown
-        "bstep": max(_int(query.get("bstep"), 0), 0),  # backward steps shown
-        "layer": max(_int(query.get("layer"), 0), 0),
-        "head": max(_int(query.get("head"), 0), 0),
+        **{k: max(_int(query.get(k), VIEW_DEFAULTS[k]), 0) for k in ("step", "bstep", "layer", "head")},
         "speed": min(max(_int(query.get("speed"), VIEW_DEFAULTS["speed"]), 1), 20),
     }
     t = load_i18n(lang)
     config = {
         "knobs": knobs,
-        "types": {k["name"]: k.get("type", "str") for k in knobs_spec},
         "view": view,
         "lang": lang,
         "i18n": t,
-        "api": {
-            "stream": "/api/trace/stream",
-            "trace": "/api/trace",
-            "csv": "/api/trace.csv",
-        },
+        "api": {"stream": "/api/trace/stream", "json": "/api/trace.json", "csv": "/api/trace.csv"},
     }
     return {
         "lang": lang,
@@ -213,7 +206,12 @@ AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
 
 
 @router.get("/bench", response_class=HTMLResponse)
-def get_bench_page(request: Request, hx_request: HxRequest = None, accept_language: AcceptLanguage = None):
+def get_bench_page(
+    request: Request, hx_request: HxRequest = None, accept_language: AcceptLanguage = None
+) -> HTMLResponse:
+    """The bench for the knobs in the query; only the #bench partial when htmx asks."""
     context = bench_context(request, accept_language)
     template = "partials/bench_main.html" if hx_request == "true" else "bench.html"
-    return templates.TemplateResponse(request, template, context)
+    response = templates.TemplateResponse(request, template, context)
+    response.headers["Vary"] = "HX-Request, Accept-Language"  # one URL, two bodies: caches must tell them apart
+    return response

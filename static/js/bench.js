@@ -54,7 +54,7 @@
       const other = $("#lang-switch");
       if (other) { q.set("lang", other.dataset.lang); other.href = `${location.pathname}?${q}`; }
       const api = this.apiQuery();
-      $("#export-json", this.root).href = `/api/trace.json?${api}`;
+      $("#export-json", this.root).href = `${this.cfg.api.json}?${api}`;
       $("#export-csv", this.root).href = `${this.cfg.api.csv}?${api}`;
     }
 
