@@ -6,8 +6,12 @@ handles every bad knob one way.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 
 
 class KnobError(ValueError):
@@ -20,3 +24,10 @@ def knob_error_response(request: Request, exc: KnobError) -> JSONResponse:
     where = "query" if request.method == "GET" else "body"
     detail = [{"type": "value_error", "loc": [where, exc.field], "msg": f"{exc.field}: {exc.message}"}]
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+def validation_error_response(request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's 422, written as ASCII: an echoed input with a lone surrogate would fail UTF-8 encoding
+    and turn the answer into a 500."""
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")

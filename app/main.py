@@ -9,10 +9,11 @@ from pathlib import Path
 import plotly
 import torch
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from app.compute import TraceService
-from app.errors import KnobError, knob_error_response
+from app.errors import KnobError, knob_error_response, validation_error_response
 from app.pages import router as pages_router
 from app.routes.api import router as api_router
 from app.routes.stream import router as stream_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.dependency_overrides[get_settings] = lambda: settings
     app.add_exception_handler(KnobError, knob_error_response)
+    app.add_exception_handler(RequestValidationError, validation_error_response)
     app.include_router(api_router)
     app.include_router(stream_router)
     app.include_router(pages_router)

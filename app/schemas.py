@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Arch = Literal["rnn", "lstm", "gru", "transformer"]
 RECURRENT = ("rnn", "lstm", "gru")
@@ -66,6 +66,15 @@ class TraceKnobs(BaseModel):
         if isinstance(data, dict):
             return {k: (None if v == "" else v) for k, v in data.items()}
         return data
+
+    @field_validator("text")
+    @classmethod
+    def text_is_unicode(cls, text: str) -> str:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (it has a lone surrogate)") from None
+        return text
 
     def canonical(self) -> dict[str, Any]:
         knobs = self.model_dump()

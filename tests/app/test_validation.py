@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from tests.app.conftest import parse_sse
 
 OK = {"arch": "lstm", "text": "hello world", "hidden_size": 8}
 
@@ -97,3 +98,17 @@ def test_engine_errors_are_not_cached(client, monkeypatch):
     for _ in range(2):
         assert "truncation must" in _field_error(client.post("/api/trace", json=OK), "truncation")
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("raw", [b'{"text": "\\ud800ab"}', b'{"text": "ab", "bogus": "\\udfff"}'])
+def test_lone_surrogates_are_a_422_not_a_500(client, raw):
+    response = client.post("/api/trace", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] in ("text", "bogus")
+
+
+def test_control_characters_are_ordinary_text_and_cannot_break_the_stream(client):
+    text = "ab\n\ndata: x\r"
+    events = parse_sse(client.get("/api/trace/stream", params={**OK, "text": text}).text)
+    assert events[0]["data"]["knobs"]["text"] == text and events[-1]["event"] == "done"
+    assert "".join(e["data"]["token"] for e in events if e["event"] == "forward") == text
