@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts"
+from tests.e2e.helpers import ARTIFACTS, ROOT
+
 CHROMIUM = os.environ.get("UNROLLED_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -126,17 +126,3 @@ def new_page(browser):
     yield make
     for ctx in contexts:
         ctx.close()
-
-
-def wait_ready(page, timeout: float = 30_000) -> None:
-    """The trace has streamed in completely and every visible panel has been drawn from it."""
-    page.wait_for_function("() => window.unrolledBench && window.unrolledBench.ready", timeout=timeout)
-
-
-def shot(page, name: str, full_page: bool = True) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.evaluate("window.scrollTo(0, 0)")  # the transport bar is sticky: shoot from the top
-    page.wait_for_timeout(100)
-    page.screenshot(path=str(path), full_page=full_page)
-    return path
