@@ -5,7 +5,8 @@ to the first SSE event of a T=64 stream.
 Every request carries a new seed, so the cache never answers and every request computes. API and fused
 timings are interleaved so that load from elsewhere on the machine weighs on both alike.
 
-    python -m bench.api            prints one JSON line (run() returns the same dict)
+    python -m bench.api            prints one JSON line (run() returns the same figures)
+    python -m bench.run            every suite; the last line merges them
 """
 
 from __future__ import annotations
@@ -104,8 +105,10 @@ def _first_events_ms(http: httpx.Client, seed: int) -> tuple[float, float]:
     raise RuntimeError("the stream ended without a forward event")
 
 
-def run(repeats: int = 9, stream_repeats: int = 15) -> dict:
+def run(repeats: int = 9, stream_repeats: int = 15) -> dict[str, float]:
+    """Flat numeric figures (bench.run prints and merges every suite's), all prefixed api_ or stream_."""
     device = pick_device(os.environ.get("UNROLLED_DEVICE", "auto"))
+    threads_before = torch.get_num_threads()
     port = _free_port()
     server = _start_server(port, device.type)
     fused = FusedLSTM(_text(T_TRACE), device)
@@ -126,6 +129,7 @@ def run(repeats: int = 9, stream_repeats: int = 15) -> dict:
             cached = [_post(http, 1000 + repeats - 1)["total"] for _ in range(repeats)]  # the last trace, a hit
             firsts = [_first_events_ms(http, 2000 + i) for i in range(stream_repeats)]
     finally:
+        torch.set_num_threads(threads_before)
         server.terminate()
         server.wait(timeout=20)
 
@@ -135,29 +139,24 @@ def run(repeats: int = 9, stream_repeats: int = 15) -> dict:
     fused_by_threads = {n: statistics.median(v) for n, v in fused_ms.items()}
     api_ms, fused_med = median("total"), min(fused_by_threads.values())
     return {
-        "benchmark": "api",
-        "device": device.type,
-        "fused_lstm_ms_by_threads": {n: round(v, 3) for n, v in fused_by_threads.items()},
-        "T": T_TRACE,
-        "H": H,
-        "repeats": repeats,
-        "api_trace_ms": round(api_ms, 2),
-        "fused_lstm_ms": round(fused_med, 3),
-        "api_trace_over_fused": round(api_ms / fused_med, 2),
-        "engine_ms": round(median("engine"), 2),  # trace_recurrent itself, inside the server
-        "serialize_ms": round(median("serialize"), 2),  # orjson, the whole body
-        "payload_ms": round(median("payload"), 2),
-        "http_and_rest_ms": round(api_ms - median("engine") - median("serialize") - median("payload"), 2),
-        "engine_over_fused": round(median("engine") / fused_med, 2),
-        "api_cached_trace_ms": round(statistics.median(cached), 2),  # the same knobs again: HTTP and transfer only
-        "response_bytes": posts[-1]["bytes"],
-        "stream_T": T_STREAM,
-        "stream_first_event_ms": round(statistics.median(f for f, _ in firsts), 2),
-        "stream_first_forward_ms": round(statistics.median(f for _, f in firsts), 2),
-        "load_average_1min": round(os.getloadavg()[0], 2),
+        "api_trace_over_fused": api_ms / fused_med,
+        "api_trace_ms": api_ms,
+        "api_fused_lstm_ms": fused_med,  # the faster of 1 thread and all threads
+        "api_fused_lstm_1thread_ms": fused_by_threads[1],
+        "api_engine_ms": median("engine"),  # trace_recurrent itself, inside the server
+        "api_engine_over_fused": median("engine") / fused_med,
+        "api_payload_ms": median("payload"),
+        "api_serialize_ms": median("serialize"),  # orjson, the whole body
+        "api_http_and_rest_ms": api_ms - median("engine") - median("payload") - median("serialize"),
+        "api_cached_trace_ms": statistics.median(cached),  # the same knobs again: HTTP and transfer only
+        "api_response_mb": posts[-1]["bytes"] / 2**20,
+        "stream_first_event_ms": statistics.median(f for f, _ in firsts),
+        "stream_first_forward_ms": statistics.median(f for _, f in firsts),
+        "api_cuda": float(device.type == "cuda"),
+        "api_load_average_1min": os.getloadavg()[0],
     }
 
 
 if __name__ == "__main__":
-    json.dump(run(), sys.stdout)
+    json.dump({k: round(v, 3) for k, v in run().items()}, sys.stdout)
     sys.stdout.write("\n")
