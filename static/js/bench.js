@@ -363,7 +363,7 @@
     runCompare(force) {
       if (this.compare && !force) return;
       if (this.compare) for (const es of this.compare.sources) es.close();
-      const state = { curves: {}, failed: {}, sources: [], ready: false, id: (this.compare ? this.compare.id : 0) + 1 };
+      const state = { curves: {}, eta: {}, failed: {}, sources: [], ready: false, id: (this.compare ? this.compare.id : 0) + 1 };
       this.compare = state;
       const base = this.apiQuery();
       this.plotCompareLoading();
@@ -386,7 +386,10 @@
         let settled = false;
         es.addEventListener("summary", (e) => {
           settled = true;
-          state.curves[arch] = gradientVsDistance(JSON.parse(e.data).grad_flow);
+          const summary = JSON.parse(e.data);
+          state.curves[arch] = gradientVsDistance(summary.grad_flow);
+          const bound = summary.pascanu && summary.pascanu.decay_bound;
+          state.eta[arch] = bound ? bound[bound.length - 1] : null;
           es.close(); finish();
         });
         es.onerror = () => {

@@ -343,6 +343,14 @@
                       line: { color: colour("--c-bound"), width: 3, dash: "dash" }, hoverinfo: "skip" });
       }
       if (!reached.size) ann.push({ xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, text: wrap(this.t.backward_wait, 34), font: { size: 18 } });
+      const tvf = this.data.summary && this.data.summary.truncated_vs_full, note = document.getElementById("note-grad-norm");
+      if (note) {
+        note.hidden = !(tvf && tvf.cosine !== null);
+        if (!note.hidden) {
+          const deg = (Math.acos(Math.max(-1, Math.min(1, tvf.cosine))) * 180) / Math.PI;
+          note.textContent = fmt(this.t.truncated_vs_full, { cos: num(tvf.cosine), deg: deg.toFixed(1), ratio: num(tvf.norm_ratio) });
+        }
+      }
       for (const s of this.cuts()) ann.push({ x: s - 0.5, y: 1, xref: "x", yref: "paper", yanchor: "bottom", showarrow: false,
                                               text: `✂ ${s}`, font: { size: 16, color: colour("--c-cut") } });
       const layout = baseLayout({
@@ -499,10 +507,15 @@
         traces.push({ x: c.x, y: c.y, mode: "lines+markers", name, line: { color: colour(`--c-arch-${arch}`), width: arch === this.arch ? 5 : 3, dash: dash[arch] },
                       marker: { size: 8, symbol: symbol[arch] }, hovertemplate: `${name} d=%{x}: %{y:.3e}<extra></extra>` });
       }
+      const rnn = state.curves.rnn, eta = state.eta && state.eta.rnn;
+      if (rnn && rnn.y[0] > 0 && eta > 0) {  // each step back multiplies by at most eta = gamma * sigma_max(W_hh)
+        traces.push({ x: rnn.x, y: rnn.x.map((d) => positive(rnn.y[0] * eta ** d)), mode: "lines", name: this.t.theory_line,
+                      line: { color: colour("--c-bound"), width: 3, dash: "dash" }, hoverinfo: "skip" });
+      }
       const layout = baseLayout({
         height: 380, showlegend: true, legend: { orientation: "h", y: 1.14, font: { size: 17 } },
         xaxis: { title: { text: this.t.axis_distance }, fixedrange: true, zeroline: false },
-        yaxis: logAxis(traces.flatMap((d) => d.y), { title: { text: this.t.axis_norm } }),
+        yaxis: logAxis(traces.filter((d) => d.mode !== "lines").flatMap((d) => d.y), { title: { text: this.t.axis_norm } }),
         margin: { l: 80, r: 20, t: 50, b: 60 },
       });
       Plotly.react("plot-compare", traces, layout, PLOT_CONFIG);
