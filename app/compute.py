@@ -14,7 +14,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,8 @@ class TraceEntry:
     payload: dict[str, Any]  # app.serialize.trace_payload (numpy arrays; the stream and CSV cut from it)
     body: bytes  # the JSON response, serialised once for everyone who asks
     timings: dict[str, float]  # milliseconds: engine, payload, serialize (of the computation that made it)
-    nbytes: int  # what keeping it costs: the body and the arrays the payload holds
+    nbytes: int  # what keeping it costs: the body, the stream's events (about as big) and the arrays
+    events: dict[int, str] = field(default_factory=dict)  # SSE data by event id, serialised once, lazily
 
 
 def _array_bytes(data: Any) -> int:
@@ -84,7 +85,7 @@ class TraceService:
             body = dumps(payload)
             t3 = time.perf_counter()
             timings = {"engine": (t1 - t0) * 1e3, "payload": (t2 - t1) * 1e3, "serialize": (t3 - t2) * 1e3}
-            entry = TraceEntry(knobs, payload, body, timings, len(body) + _array_bytes(payload))
+            entry = TraceEntry(knobs, payload, body, timings, 2 * len(body) + _array_bytes(payload))
             with self._lock:
                 if self.cache_size and entry.nbytes <= self.cache_bytes:
                     self._cache[key] = entry

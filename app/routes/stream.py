@@ -57,7 +57,10 @@ async def stream_trace(
                 continue
             if interval_ms and name in ("forward", "backward"):
                 await anyio.sleep(interval_ms / 1000)
-            yield ServerSentEvent(raw_data=dumps(data()).decode(), event=name, id=str(event_id))
+            raw = entry.events.get(event_id)
+            if raw is None:  # the first stream of this trace serialises it; the class's other streams reuse it
+                raw = entry.events[event_id] = dumps(data()).decode()
+            yield ServerSentEvent(raw_data=raw, event=name, id=str(event_id))
             sent += 1
             traces.count("stream_events")
     finally:

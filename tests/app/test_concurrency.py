@@ -9,13 +9,18 @@ import time
 import httpx
 import pytest
 
+import app.routes.stream as stream_routes
 from app.compute import TraceService
 from app.engine import run_trace
+from app.serialize import dumps
 
 KNOBS = {"arch": "gru", "text": "sixty students, one teacher's knobs", "hidden_size": 48, "seed": 7}
 
 
-def test_sixty_identical_concurrent_requests_compute_once(live):
+def test_sixty_identical_concurrent_requests_compute_once(live, monkeypatch):
+    serialised = []
+    monkeypatch.setattr(stream_routes, "dumps", lambda data: serialised.append(1) or dumps(data))
+
     async def sixty() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=60)
         async with httpx.AsyncClient(base_url=live.url, timeout=60, limits=limits) as http:
@@ -27,6 +32,7 @@ def test_sixty_identical_concurrent_requests_compute_once(live):
     assert [r.status_code for r in responses] == [200] * 60
     assert len({r.content for r in responses[:30]}) == 1  # one body for everyone
     assert len({r.text for r in responses[30:]}) == 1
+    assert len(serialised) == 2 * len(KNOBS["text"]) + 3  # each event serialised once for all 30 streams
     stats = live.traces.stats
     assert stats["computations"] == 1
     assert stats["joined"] + stats["cache_hits"] == 59
