@@ -508,8 +508,8 @@
                       marker: { size: 8, symbol: symbol[arch] }, hovertemplate: `${name} d=%{x}: %{y:.3e}<extra></extra>` });
       }
       const rnn = state.curves.rnn, eta = state.eta && state.eta.rnn;
-      if (rnn && rnn.y[0] > 0 && eta > 0) {  // each step back multiplies by at most eta = gamma * sigma_max(W_hh)
-        traces.push({ x: rnn.x, y: rnn.x.map((d) => positive(rnn.y[0] * eta ** d)), mode: "lines", name: this.t.theory_line,
+      if (rnn && eta > 0) {  // each step back multiplies by at most eta = gamma * sigma_max(W_hh)
+        traces.push({ x: rnn.x, y: rnn.x.map((d, i) => positive(rnn.local[i] * eta ** d)), mode: "lines", name: this.t.theory_line,
                       line: { color: colour("--c-bound"), width: 3, dash: "dash" }, hoverinfo: "skip" });
       }
       const layout = baseLayout({
@@ -566,20 +566,24 @@
 
   /* Mean ||dL_t/dh_s|| over every pair at distance d = t - s (rows without a loss, all zero, left out). */
   function gradientVsDistance(G) {
-    const T = G.length, sum = Array(T).fill(0), count = Array(T).fill(0);
+    const T = G.length, sum = Array(T).fill(0), diag = Array(T).fill(0), count = Array(T).fill(0);
     for (let t = 0; t < T; t++) {
       const row = G[t];
       if (!row || !(row[t] > 0)) continue;  // no loss at t (the last step)
       for (let s = 0; s <= t; s++) {
         const v = row[s];
         if (v === null || !isFinite(v)) continue;
-        sum[t - s] += v; count[t - s] += 1;
+        sum[t - s] += v; diag[t - s] += row[t]; count[t - s] += 1;
       }
     }
-    const x = [], y = [];
-    for (let d = 0; d < T; d++) if (count[d]) { x.push(d); y.push(positive(sum[d] / count[d])); }
-    return { x, y };
+    // y[d]: the mean gradient at distance d; local[d]: the mean ||dL_t/dh_t|| over the same losses
+    const x = [], y = [], local = [];
+    for (let d = 0; d < T; d++) {
+      if (count[d]) { x.push(d); y.push(positive(sum[d] / count[d])); local.push(diag[d] / count[d]); }
+    }
+    return { x, y, local };
   }
+
 
   window.UnrolledPanels = {
     methods,

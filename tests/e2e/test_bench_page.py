@@ -120,6 +120,11 @@ def test_changing_truncation_moves_the_cuts(server, new_page):
     assert cuts4 and all(c % 4 == 0 for c in cuts4)
     assert sorted(page.evaluate(CUTS_DRAWN, "plot-grad-norm")) == cuts4
     assert sorted(page.evaluate(CUTS_DRAWN, "plot-grad-flow")) == cuts4
+    # what the cut costs: the angle between the truncated and the full parameter gradient, from the API
+    note = page.locator("#note-grad-norm")
+    assert note.is_visible() and "cos" in note.inner_text()
+    cosine = page.evaluate("window.unrolledBench.data.summary.truncated_vs_full.cosine")
+    assert f"{cosine:.3f}" in note.inner_text()
     shot(page, "bench-truncation-4")
     # change the knob in the form: htmx swaps the bench, the URL follows, the new trace streams in
     page.fill("#knob-truncation", "7")
@@ -292,6 +297,13 @@ def test_the_compare_strip_plots_gradient_against_distance(server, new_page):
     assert names[:3] == ["RNN", "LSTM", "GRU"]
     assert all(n > 1 for _, n in traces[:3])
     assert page.evaluate("document.getElementById('plot-compare').layout.yaxis.type") == "log"
+    # the theory line for the RNN: y0 * (gamma * sigma_max)^d, never below the RNN's measured curve
+    theory = page.evaluate("document.getElementById('plot-compare').data.find(d => d.name.startsWith('Pascanu'))")
+    rnn = page.evaluate("document.getElementById('plot-compare').data.find(d => d.name === 'RNN')")
+    assert theory is not None
+    for d, y in zip(rnn["x"], rnn["y"], strict=True):
+        if y is not None:
+            assert theory["y"][theory["x"].index(d)] >= y * (1 - 1e-6)
     page.locator("#panel-compare").screenshot(path=str(ARTIFACTS / "panel-compare.png"))
     shot(page, "bench-compare")
     assert log.console_errors() == []
