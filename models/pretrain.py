@@ -180,7 +180,7 @@ def evaluate_transformer(recipe: Recipe, model: CausalTransformer, vocab: Vocab)
     }
 
 
-def train_transformer(recipe: Recipe, steps: int | None = None) -> TrainResult:
+def train_transformer(recipe: Recipe, steps: int | None = None, evaluate: bool = True) -> TrainResult:
     start = time.perf_counter()
     vocab = transformer_vocab()
     model = CausalTransformer(replace(recipe.config, vocab_size=len(vocab)))
@@ -191,7 +191,7 @@ def train_transformer(recipe: Recipe, steps: int | None = None) -> TrainResult:
         return F.cross_entropy(logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten())
 
     history = _train(recipe, model, batch_loss, recipe.steps if steps is None else steps)
-    final, report = evaluate_transformer(recipe, model, vocab)
+    final, report = evaluate_transformer(recipe, model, vocab) if evaluate else (float("nan"), {})
     return TrainResult(model, vocab, history, final, report, time.perf_counter() - start)
 
 
@@ -205,7 +205,8 @@ def _pairs(recipe: Recipe, vocab: Vocab, count: int, length: int, gen: torch.Gen
     return tuple(torch.stack(parts) for parts in zip(*encoded, strict=True))  # src, decoder inputs, outputs
 
 
-def evaluate_seq2seq(recipe: Recipe, model: Seq2Seq, vocab: Vocab) -> tuple[float, dict]:
+def seq2seq_eval_loss(recipe: Recipe, model: Seq2Seq, vocab: Vocab) -> float:
+    """Mean teacher-forced loss per output character, 32 held-out strings of every training length."""
     gen = torch.Generator().manual_seed(recipe.data_seed + 1000)  # held out: another stream
     total, count = 0.0, 0
     with torch.no_grad():
@@ -213,11 +214,16 @@ def evaluate_seq2seq(recipe: Recipe, model: Seq2Seq, vocab: Vocab) -> tuple[floa
             src, dec_in, out = _pairs(recipe, vocab, 32, n, gen)
             losses = F.cross_entropy(model(src, dec_in).transpose(1, 2), out, reduction="none")
             total, count = total + float(losses.sum()), count + losses.numel()
+    return total / count
+
+
+def evaluate_seq2seq(recipe: Recipe, model: Seq2Seq, vocab: Vocab) -> tuple[float, dict]:
     accuracy = accuracy_by_length(model, [4, 8, 12, 16, 20, 24], 50, seed=recipe.data_seed + 2000)
-    return total / count, {"greedy_accuracy_by_length": {str(n): acc for n, acc in accuracy.items()}}
+    report = {"greedy_accuracy_by_length": {str(n): acc for n, acc in accuracy.items()}}
+    return seq2seq_eval_loss(recipe, model, vocab), report
 
 
-def train_seq2seq(recipe: Recipe, steps: int | None = None) -> TrainResult:
+def train_seq2seq(recipe: Recipe, steps: int | None = None, evaluate: bool = True) -> TrainResult:
     start = time.perf_counter()
     vocab = seq2seq_vocab()
     model = Seq2Seq(replace(recipe.config, vocab_size=len(vocab)))
@@ -228,11 +234,12 @@ def train_seq2seq(recipe: Recipe, steps: int | None = None) -> TrainResult:
         return F.cross_entropy(model(src, dec_in).flatten(0, 1), out.flatten())
 
     history = _train(recipe, model, batch_loss, recipe.steps if steps is None else steps)
-    final, report = evaluate_seq2seq(recipe, model, vocab)
+    final, report = evaluate_seq2seq(recipe, model, vocab) if evaluate else (float("nan"), {})
     return TrainResult(model, vocab, history, final, report, time.perf_counter() - start)
 
 
-def train(recipe: Recipe, steps: int | None = None) -> TrainResult:
+def train(recipe: Recipe, steps: int | None = None, evaluate: bool = True) -> TrainResult:
+    """Train `recipe` (all its steps, or the first `steps` of the very same run), then evaluate it."""
     if recipe.info.arch == "transformer":
-        return train_transformer(recipe, steps)
-    return train_seq2seq(recipe, steps)
+        return train_transformer(recipe, steps, evaluate)
+    return train_seq2seq(recipe, steps, evaluate)
