@@ -216,10 +216,12 @@
         if (this.timer) { this.pause(); this.play(); }
         this.updateLinks();
       });
+      speed.addEventListener("change", () => speed.blur());
       for (const s of $$(".view-select", r)) {
         s.addEventListener("change", () => {
           this.view[s.dataset.view] = parseInt(s.value, 10);
           for (const o of $$(`.view-select[data-view="${s.dataset.view}"]`, r)) o.value = s.value;
+          s.blur();  // hand the arrow keys back to the transport
           this.changed();
         });
       }
@@ -414,24 +416,24 @@
   function editable(el) {
     return el && (el.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName));
   }
+  // by physical key (e.code), so "b" works with a Korean keyboard layout too, where the key types "ㅠ"
+  const KEYS = {
+    ArrowRight: () => { bench.pause(); bench.stepBy(1); },
+    ArrowLeft: () => { bench.pause(); bench.stepBy(-1); },
+    Space: () => bench.togglePlay(),
+    KeyB: () => bench.togglePhase(),
+    Home: () => bench.reset(),
+    End: () => bench.toEnd(),
+  };
   document.addEventListener("keydown", (e) => {
     if (!bench || e.ctrlKey || e.metaKey || e.altKey || editable(e.target)) return;
-    const keys = {
-      ArrowRight: () => { bench.pause(); bench.stepBy(1); },
-      ArrowLeft: () => { bench.pause(); bench.stepBy(-1); },
-      " ": () => bench.togglePlay(),
-      b: () => bench.togglePhase(),
-      B: () => bench.togglePhase(),
-      Home: () => bench.reset(),
-      End: () => bench.toEnd(),
-    };
-    const fn = keys[e.key];
+    const fn = KEYS[e.code] || KEYS[{ " ": "Space", b: "KeyB", B: "KeyB" }[e.key] || e.key];
     if (!fn) return;
     e.preventDefault();
-    if (!e.repeat || e.key.startsWith("Arrow")) fn();
+    if (!e.repeat || e.code.startsWith("Arrow")) fn();
   });
   // a focused button would also "click" on the space key's release: the key means play/pause here
-  document.addEventListener("keyup", (e) => { if (e.key === " " && !editable(e.target)) e.preventDefault(); });
+  document.addEventListener("keyup", (e) => { if (e.code === "Space" && !editable(e.target)) e.preventDefault(); });
 
   document.addEventListener("DOMContentLoaded", start);
   document.addEventListener("plotly:ready", () => { if (bench) bench.schedule(); });

@@ -106,7 +106,10 @@ def test_backward_phase_shows_the_gradient_plots(server, new_page):
     bars = page.evaluate("document.getElementById('plot-clip').data.map(d => d.y.length)")
     assert len(bars) == 2 and bars[0] == bars[1] > 1
     shot(page, "bench-backward-rnn")
-    press(page, "b")
+    # the same physical key with a Korean layout types "ㅠ": it still switches the phase
+    page.evaluate("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ㅠ', code: 'KeyB', bubbles: true}))")
+    page.wait_for_timeout(150)
+    assert page.locator("#bench").get_attribute("data-phase") == "forward"
     assert not visible(page, "grad-norm")
     assert log.console_errors() == []
 
