@@ -355,6 +355,9 @@
     maybeCompare() {
       const panel = $("#panel-compare", this.root);
       if (!panel || this.compare) return;
+      const note = $("#note-compare", this.root);
+      note.textContent = this.t.compare_waiting;
+      note.hidden = false;
       if (!("IntersectionObserver" in window)) { this.runCompare(false); return; }
       const io = new IntersectionObserver((entries) => {
         if (entries.some((e) => e.isIntersecting)) { io.disconnect(); this.runCompare(false); }
@@ -365,6 +368,7 @@
     runCompare(force) {
       if (this.compare && !force) return;
       if (this.compare) for (const es of this.compare.sources) es.close();
+      $("#note-compare", this.root).hidden = true;
       const state = { curves: {}, eta: {}, failed: {}, sources: [], ready: false, id: (this.compare ? this.compare.id : 0) + 1 };
       this.compare = state;
       const base = this.apiQuery();

@@ -290,8 +290,9 @@ def test_the_language_switch_keeps_the_view(server, new_page):
 
 def test_the_compare_strip_plots_gradient_against_distance(server, new_page):
     page, log = new_page()
-    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=16))
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=16, step=10))
     wait_ready(page)
+    assert page.locator("#note-compare").is_visible()  # says it waits to be scrolled to
     page.locator("#panel-compare").scroll_into_view_if_needed()
     page.wait_for_function("() => window.unrolledBench.compare && window.unrolledBench.compare.ready", timeout=30_000)
     page.wait_for_timeout(200)
