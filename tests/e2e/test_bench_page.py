@@ -46,7 +46,12 @@ def press(page, key: str, times: int = 1) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")  # keys in a knob field stay there
     for _ in range(times):
         page.keyboard.press(key)
-    page.wait_for_timeout(150)  # one animation frame renders the step
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait for the animation frame that draws the last change (bench.js batches redraws per frame)."""
+    page.wait_for_function("() => window.unrolledBench && !window.unrolledBench.pending")
 
 
 def test_keyboard_steps_fill_five_hidden_state_columns(server, new_page):
@@ -108,7 +113,7 @@ def test_backward_phase_shows_the_gradient_plots(server, new_page):
     shot(page, "bench-backward-rnn")
     # the same physical key with a Korean layout types "ㅠ": it still switches the phase
     page.evaluate("document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'ㅠ', code: 'KeyB', bubbles: true}))")
-    page.wait_for_timeout(150)
+    settle(page)
     assert page.locator("#bench").get_attribute("data-phase") == "forward"
     assert not visible(page, "grad-norm")
     assert log.console_errors() == []
@@ -171,7 +176,7 @@ def test_picking_the_transformer_shows_the_attention_heatmap(server, new_page):
     if heads > 1:
         before = page.evaluate("document.getElementById('plot-attention').data[0].z")
         page.select_option("#select-head", "1")
-        page.wait_for_timeout(150)
+        settle(page)
         assert page.evaluate("document.getElementById('plot-attention').data[0].z") != before
         assert "head=1" in page.url
     assert page.evaluate("document.getElementById('plot-positional').data[0].z.length") > 0
@@ -204,7 +209,7 @@ def test_a_permalink_reproduces_the_same_view(server, new_page):
     other, other_log = new_page()
     other.goto(link)
     wait_ready(other)
-    other.wait_for_timeout(150)
+    settle(other)
     assert view(other) == here
     shot(page, "bench-permalink-original")
     shot(other, "bench-permalink-reopened")
@@ -295,7 +300,7 @@ def test_the_compare_strip_plots_gradient_against_distance(server, new_page):
     assert page.locator("#note-compare").is_visible()  # says it waits to be scrolled to
     page.locator("#panel-compare").scroll_into_view_if_needed()
     page.wait_for_function("() => window.unrolledBench.compare && window.unrolledBench.compare.ready", timeout=30_000)
-    page.wait_for_timeout(200)
+    settle(page)
     traces = page.evaluate("document.getElementById('plot-compare').data.map(d => [d.name, d.x.length])")
     names = [name for name, _ in traces]
     assert names[:3] == ["RNN", "LSTM", "GRU"]
@@ -365,7 +370,7 @@ def test_space_plays_and_pauses(server, new_page):
     page.click("#btn-back")
     at = page.evaluate("window.unrolledBench.view.fwd")
     page.keyboard.press(" ")
-    page.wait_for_timeout(100)
+    settle(page)
     assert page.locator("#btn-play").get_attribute("aria-pressed") == "true"
     page.keyboard.press(" ")
     assert page.locator("#btn-play").get_attribute("aria-pressed") == "false"
