@@ -87,7 +87,7 @@ class Seq2Seq(nn.Module):
         self.cell = GRUCell()
         V, E, H, A = config.vocab_size, config.embed_size, config.hidden_size, config.attention_size
         with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left as it was
-            torch.manual_seed(config.seed)
+            torch.default_generator.manual_seed(config.seed)
             self.embedding = nn.Embedding(V, E)  # shared by source and target characters
             # weight_ih_l0 (3H, E), weight_hh_l0 (3H, H), ..., and the same with _reverse for bh
             self.encoder = nn.GRU(E, H, batch_first=True, bidirectional=True)

@@ -149,7 +149,7 @@ class CausalTransformer(nn.Module):
         self.config = config
         d, V = config.d_model, config.vocab_size
         with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left as it was
-            torch.manual_seed(config.seed)
+            torch.default_generator.manual_seed(config.seed)
             self.embedding = nn.Embedding(V, d)  # E, N(0, 1) like the sinusoid's scale
             self.position = nn.Embedding(config.max_len, d) if config.positional == "learned" else None
             self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
@@ -281,7 +281,7 @@ def trace_transformer(
     Without a checkpoint the model is built from `config` (seeded) with the vocabulary of the text;
     with one, the model and vocabulary come from the checkpoint and `config` is ignored.
     """
-    from models.transformer_flow import input_flow_rows
+    from models.transformer_flow import input_flow
 
     options = options or TraceOptions()
     if options.truncation is not None:
@@ -309,9 +309,7 @@ def trace_transformer(
                 n: torch.zeros_like(p) if g is None else g
                 for (n, p), g in zip(model.named_parameters(), d_params, strict=True)
             }
-            rows = input_flow_rows(model, run, tokens)  # (T-1, T, d) dL_t/dx_s
-            G = torch.zeros(T, T, device=device)
-            G[:-1] = rows.norm(dim=-1)
+            G = input_flow(model, run, tokens)  # (T, T) ||dL_t/dx_s||, all rows in one batched backward
             clipped = clip_gradients(grads, options.clip_mode, options.clip_threshold)
             probs = torch.softmax(run.logits, -1)
             stack = {f: torch.stack([getattr(h, f) for h in run.heads]) for f in ("q", "k", "v", "S", "A", "o")}

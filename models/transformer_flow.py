@@ -28,32 +28,37 @@ Two facts make it cheap:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+ROWS_PER_GROUP = 16  # loss terms per batched sweep: small groups skip more of the causal zeros
+
 
 @dataclass(frozen=True)
 class LayerNormCache:
-    x_hat: Tensor  # (T, d) normalised input
-    sigma: Tensor  # (T, 1) sqrt(var + eps)
-    gamma: Tensor  # (d,)
+    x_hat: Tensor  # (T, d) normalised input (x - mean) / sigma, sigma = sqrt(var + eps)
+    inv_sigma: Tensor  # (T, 1)
+    x_hat_over_sigma: Tensor  # (T, d)
 
     @classmethod
     def of(cls, norm: nn.LayerNorm, x: Tensor) -> LayerNormCache:
         mu = x.mean(-1, keepdim=True)
-        sigma = torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + norm.eps)
-        return cls((x - mu) / sigma, sigma, norm.weight)
+        inv_sigma = torch.rsqrt(x.var(-1, unbiased=False, keepdim=True) + norm.eps)
+        x_hat = (x - mu) * inv_sigma
+        return cls(x_hat, inv_sigma, x_hat * inv_sigma)
 
     def backward(self, g: Tensor) -> Tensor:
-        """LN^T g for adjoints g (..., T, d) on the LayerNorm's output."""
-        g = g * self.gamma
-        return (g - g.mean(-1, keepdim=True) - self.x_hat * (g * self.x_hat).mean(-1, keepdim=True)) / self.sigma
+        """LN^T for adjoints g' = gamma * g (..., T, d): the caller folds gamma into its weight matrix."""
+        m2 = (g * self.x_hat).mean(-1, keepdim=True)
+        out = (g - g.mean(-1, keepdim=True)).mul_(self.inv_sigma)
+        return out.addcmul_(self.x_hat_over_sigma, m2, value=-1)
 
     def prefix(self, n: int) -> LayerNormCache:
-        return LayerNormCache(self.x_hat[:n], self.sigma[:n], self.gamma)
+        return LayerNormCache(self.x_hat[:n], self.inv_sigma[:n], self.x_hat_over_sigma[:n])
 
 
 @dataclass(frozen=True)
@@ -61,17 +66,17 @@ class BlockCache:
     """What the backward pass of one block needs from its forward pass (one sequence)."""
 
     norm1: LayerNormCache
-    q: Tensor  # (H, T, d_head)
-    k: Tensor
-    v: Tensor
+    q: Tensor  # (H, T, d_head) already divided by sqrt(d_head)
+    k: Tensor  # (H, T, d_head) already divided by sqrt(d_head)
+    v: Tensor  # (H, T, d_head)
     A: Tensor  # (H, T, T)
     A_T: Tensor  # (H, T, T) A transposed, stored contiguous: key position first
     o: Tensor  # (H, T, d_head) head outputs
-    W_in: Tensor  # (3d, d)  [W_q; W_k; W_v]
+    W_in: Tensor  # (3d, d)  [W_q; W_k; W_v] * gamma_1 (LayerNorm 1's scale folded in)
     W_o: Tensor  # (d, d)
     norm2: LayerNormCache
     relu_mask: Tensor  # (T, d_ff) 1 where the FFN's hidden unit is active
-    W_1: Tensor  # (d_ff, d)
+    W_1: Tensor  # (d_ff, d) * gamma_2
     W_2: Tensor  # (d, d_ff)
 
     def prefix(self, n: int) -> BlockCache:
@@ -92,29 +97,29 @@ class BlockCache:
 def block_cache(block: nn.Module, x: Tensor, q: Tensor, k: Tensor, v: Tensor, A: Tensor, o: Tensor) -> BlockCache:
     """Rebuild the block's intermediate values from its input x (T, d) and its heads' tensors."""
     attn = block.self_attn
+    scale = 1 / math.sqrt(q.shape[-1])
     y = x + attn.out_proj(o.transpose(0, 1).flatten(1))  # (T, d) midpoint of the block
-    norm2 = LayerNormCache.of(block.norm2, y)
     hidden = block.linear1(block.norm2(y))
     return BlockCache(
         norm1=LayerNormCache.of(block.norm1, x),
-        q=q,
-        k=k,
+        q=q * scale,
+        k=k * scale,
         v=v,
         A=A,
         A_T=A.transpose(1, 2).contiguous(),
         o=o,
-        W_in=attn.in_proj_weight,
+        W_in=attn.in_proj_weight * block.norm1.weight,
         W_o=attn.out_proj.weight,
-        norm2=norm2,
+        norm2=LayerNormCache.of(block.norm2, y),
         relu_mask=(hidden > 0).to(x.dtype),
-        W_1=block.linear1.weight,
+        W_1=block.linear1.weight * block.norm2.weight,
         W_2=block.linear2.weight,
     )
 
 
 def _ffn_backward(c: BlockCache, dz: Tensor) -> Tensor:
-    d_hidden = (dz @ c.W_2) * c.relu_mask  # (..., T, d_ff)
-    return dz + c.norm2.backward(d_hidden @ c.W_1)
+    d_hidden = (dz @ c.W_2).mul_(c.relu_mask)  # (..., T, d_ff)
+    return c.norm2.backward(d_hidden @ c.W_1).add_(dz)
 
 
 def block_backward_rows(c: BlockCache, dz: Tensor) -> Tensor:
@@ -127,33 +132,31 @@ def block_backward_rows(c: BlockCache, dz: Tensor) -> Tensor:
     """
     R, n, d = dz.shape
     H, _, d_head = c.q.shape
-    scale = 1 / math.sqrt(d_head)
     dy = _ffn_backward(c, dz)
     do = (dy @ c.W_o).view(R, n, H, d_head).permute(2, 0, 1, 3)  # (H, R, n, d_head)
     rho = (do * c.o[:, None]).sum(-1)  # (H, R, n): rowsum(dA * A) = do . o
     dS_T = (c.v @ do.reshape(H, R * n, d_head).transpose(1, 2)).view(H, n, R, n)  # dA^T[h, s, r, u]
     dS_T.sub_(rho[:, None]).mul_(c.A_T[:, :, None])  # A^T * (dA^T - rho): dS^T
     dS_T = dS_T.view(H, n, R * n)
-    dq = (dS_T.transpose(1, 2) @ c.k).view(H, R, n, d_head) * scale
-    dk = (dS_T.view(H, n * R, n) @ c.q).view(H, n, R, d_head).transpose(1, 2) * scale
+    dq = (dS_T.transpose(1, 2) @ c.k).view(H, R, n, d_head)  # k carries the 1/sqrt(d_head)
+    dk = (dS_T.view(H, n * R, n) @ c.q).view(H, n, R, d_head).transpose(1, 2)
     dv = c.A_T @ do.transpose(1, 2).reshape(H, n, R * d_head)  # (H, n, R*d_head)
     dv = dv.view(H, n, R, d_head).transpose(1, 2)
     dqkv = torch.cat([dq, dk, dv]).permute(1, 2, 0, 3).reshape(R, n, 3 * d)  # columns as in W_in
-    return dy + c.norm1.backward(dqkv @ c.W_in)
+    return c.norm1.backward(dqkv @ c.W_in).add_(dy)
 
 
 def top_block_backward_rows(c: BlockCache, dz: Tensor) -> Tensor:
     """dz (T, d): row t's adjoint on position t only -> (T, T, d) adjoints on the block's input."""
     T, d = dz.shape
     H, _, d_head = c.q.shape
-    scale = 1 / math.sqrt(d_head)
     dy = _ffn_backward(c, dz)  # (T, d): still one position per row
     do = (dy @ c.W_o).view(T, H, d_head).transpose(0, 1)  # (H, T, d_head), query t of row t
     dA = do @ c.v.transpose(1, 2)  # (H, T, T)
-    dS = c.A * (dA - (dA * c.A).sum(-1, keepdim=True))
-    dq = (dS @ c.k) * scale  # (H, T, d_head)
+    dS = c.A * (dA - (do * c.o).sum(-1, keepdim=True))
+    dq = dS @ c.k  # (H, T, d_head)
     W_q, W_k, W_v = c.W_in.chunk(3)  # (d, d) each; head h owns rows h*d_head..(h+1)*d_head
-    qW_k = (c.q * scale) @ W_k.view(H, d_head, d)  # (H, T, d): q^h_t W_k^h / sqrt(d_head)
+    qW_k = c.q @ W_k.view(H, d_head, d)  # (H, T, d): q^h_t W_k^h / sqrt(d_head)
     doW_v = do @ W_v.view(H, d_head, d)  # (H, T, d): do^h_t W_v^h
     coef = torch.cat([dS, c.A]).permute(1, 2, 0)  # (T rows, T positions, 2H)
     da = coef @ torch.cat([qW_k, doW_v]).transpose(0, 1)  # (T, T, d)
@@ -166,14 +169,11 @@ def top_block_backward_rows(c: BlockCache, dz: Tensor) -> Tensor:
 
 def readout_backward(model: nn.Module, top: Tensor, d_logits: Tensor) -> Tensor:
     """Adjoint on the last block's output x^L (T, d) from dL_t/dlogits_t (T, V)."""
-    return LayerNormCache.of(model.norm, top).backward(d_logits @ model.readout.weight)
+    return LayerNormCache.of(model.norm, top).backward(d_logits @ (model.readout.weight * model.norm.weight))
 
 
-def input_flow_rows(model: nn.Module, run, tokens: Tensor, rows_per_group: int = 32) -> Tensor:
-    """dL_t/dx_s for t = 0..T-2 and every s: (T-1, T, d), zero for s > t.
-
-    model: a models.transformer.CausalTransformer; run: its TransformerRun on `tokens` (T,).
-    """
+def _row_groups(model: nn.Module, run, tokens: Tensor, rows_per_group: int) -> Iterator[tuple[int, int, Tensor]]:
+    """Yield (a, b, dL_t/dx_s for t = a..b-1 and s = 0..b-1), group after group."""
     T = tokens.shape[-1]
     probs = torch.softmax(run.logits, -1)
     d_logits = probs.clone()  # dL_t/dlogits_t = p_t - onehot(w_{t+1}); nothing at the last step
@@ -185,13 +185,30 @@ def input_flow_rows(model: nn.Module, run, tokens: Tensor, rows_per_group: int =
     ]
     dz = readout_backward(model, run.stream[-1], d_logits)
     rows = top_block_backward_rows(caches[-1], dz)[: T - 1]  # (T-1, T, d)
-    if len(caches) == 1:
-        return rows
-    out = torch.zeros_like(rows)
     for a in range(0, T - 1, rows_per_group):
         b = min(a + rows_per_group, T - 1)  # rows a..b-1 reach positions 0..b-1 only
         group = rows[a:b, :b]
         for c in reversed(caches[:-1]):
             group = block_backward_rows(c.prefix(b), group)
+        yield a, b, group
+
+
+def input_flow_rows(model: nn.Module, run, tokens: Tensor, rows_per_group: int = ROWS_PER_GROUP) -> Tensor:
+    """dL_t/dx_s for t = 0..T-2 and every s: (T-1, T, d), zero for s > t.
+
+    model: a models.transformer.CausalTransformer; run: its TransformerRun on `tokens` (T,).
+    """
+    T, d = tokens.shape[-1], run.x.shape[-1]
+    out = run.x.new_zeros(T - 1, T, d)
+    for a, b, group in _row_groups(model, run, tokens, rows_per_group):
         out[a:b, :b] = group
     return out
+
+
+def input_flow(model: nn.Module, run, tokens: Tensor, rows_per_group: int = ROWS_PER_GROUP) -> Tensor:
+    """G[t][s] = ||dL_t/dx_s|| as a (T, T) matrix: zero for s > t and in the last row (no L_{T-1})."""
+    T = tokens.shape[-1]
+    G = run.x.new_zeros(T, T)
+    for a, b, group in _row_groups(model, run, tokens, rows_per_group):
+        G[a:b, :b] = torch.linalg.vector_norm(group, dim=-1)
+    return G
