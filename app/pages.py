@@ -67,18 +67,18 @@ def load_i18n(lang: str) -> dict[str, str]:
     return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
-def _api_knobs() -> tuple[dict[str, Any], dict[str, tuple[str, ...]], list[str]]:
+def _api_knobs() -> tuple[dict[str, Any], dict[str, tuple[str, ...]], dict[str, str]]:
     """The API's request schema (defaults, limits), which knob applies to which model, and checkpoints."""
     try:
         from app.schemas import APPLIES_TO, TraceKnobs
     except ImportError:  # the page still draws with the form's own defaults
         return {}, {}, []
     try:
-        from app.engine import checkpoint_names
+        from app.engine import transformer_checkpoints
 
-        checkpoints = list(checkpoint_names())
+        checkpoints = dict(transformer_checkpoints())  # name -> one-line description
     except ImportError:
-        checkpoints = []
+        checkpoints = {}
     return TraceKnobs.model_json_schema().get("properties", {}), dict(APPLIES_TO), checkpoints
 
 
@@ -101,7 +101,7 @@ def form_knobs() -> list[dict[str, Any]]:
         if k["name"] == "checkpoint":
             if not checkpoints:
                 continue
-            k = {**k, "choices": ("", *checkpoints)}
+            k = {**k, "choices": ("", *checkpoints), "descriptions": checkpoints}
         prop = schema.get(k["name"], {})
         knob = {**k, **_limits(prop)}
         if "default" in prop:

@@ -66,7 +66,12 @@
       this.es = es;
       const on = (name, fn) => es.addEventListener(name, (e) => { if (this.es === es) fn(JSON.parse(e.data)); });
       on("meta", (m) => { this.data.meta = m; this.data.T = m.T; this.schedule(); });
-      on("forward", (s) => { if (!this.data.steps[s.t]) this.data.nSteps += 1; this.data.steps[s.t] = s; this.schedule(); });
+      on("forward", (s) => {
+        if (!this.data.nSteps) this.syncSelects(s);
+        if (!this.data.steps[s.t]) this.data.nSteps += 1;
+        this.data.steps[s.t] = s;
+        this.schedule();
+      });
       on("backward", (b) => { if (!this.data.back[b.t]) this.data.nBack += 1; this.data.back[b.t] = b; this.schedule(); });
       on("summary", (s) => { this.data.summary = s; this.schedule(); });
       on("done", () => { this.data.done = true; es.close(); this.schedule(); this.maybeCompare(); });
@@ -75,6 +80,17 @@
         if (es.readyState === EventSource.CLOSED) this.explainFailure(url);
         // otherwise the browser reconnects by itself and resumes after Last-Event-ID
       };
+    }
+    /* The layer and head choosers list what the trace has (a checkpoint brings its own sizes). */
+    syncSelects(step) {
+      const counts = { layer: (step.attention || step.h || [null]).length, head: step.attention ? step.attention[0].length : 1 };
+      for (const sel of $$(".view-select", this.root)) {
+        const n = counts[sel.dataset.view];
+        if (!n || sel.options.length === n) continue;
+        sel.replaceChildren(...Array.from({ length: n }, (_, i) => new Option(String(i), String(i))));
+        this.view[sel.dataset.view] = Math.min(this.view[sel.dataset.view], n - 1);
+        sel.value = String(this.view[sel.dataset.view]);
+      }
     }
     async explainFailure(url) {
       // EventSource hides the status of a refused stream: ask once more with fetch to read the message.

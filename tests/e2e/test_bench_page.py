@@ -393,3 +393,22 @@ def test_projector_view_is_large_and_complete(server, new_page):
     assert page.evaluate(FILLED_COLUMNS, "plot-hidden") == 6
     shot(page, "bench-projector-1280x720", full_page=False)
     assert log.console_errors() == []
+
+
+def test_a_pretrained_transformer_brings_its_own_layers_and_heads(server, new_page):
+    page, log = new_page()
+    names = page.request.get(f"{server}/api/architectures").json()["architectures"][3]["knobs"]["checkpoint"]["choices"]
+    assert "transformer-induction" in names
+    text = "qwertyuiop qwertyuiop"
+    page.goto(bench_url(server, arch="transformer", checkpoint="transformer-induction", text=text, step=len(text)))
+    wait_ready(page)
+    assert not page.locator("#knob-layers").is_visible()  # the checkpoint's sizes, not the form's
+    meta_layers = page.evaluate("window.unrolledBench.data.steps[0].attention.length")
+    meta_heads = page.evaluate("window.unrolledBench.data.steps[0].attention[0].length")
+    assert page.locator("#select-attn-layer option").count() == meta_layers
+    assert page.locator("#select-head option").count() == meta_heads
+    page.select_option("#select-attn-layer", str(meta_layers - 1))
+    settle(page)
+    assert page.evaluate("document.getElementById('plot-attention').data[0].z.length") == len(text)
+    shot(page, "bench-transformer-checkpoint")
+    assert log.console_errors() == []
