@@ -132,7 +132,10 @@
     errorText(d) {  // pydantic's standard errors in the page's language; the API's own messages as sent
       const ctx = d.ctx || {};
       const template = this.t[`error_${d.type}`];
-      if (!template) return d.msg;
+      if (!template) {  // the API's own words, without the field name the list item already shows
+        const field = Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : "";
+        return String(d.msg).replace(/^Value error, /, "").replace(new RegExp(`^${field}: `), "");
+      }
       const limit = ctx.le ?? ctx.ge ?? ctx.gt ?? ctx.lt ?? ctx.min_length ?? ctx.max_length ?? ctx.expected ?? "";
       return fmt(template, { limit, input: d.input ?? "", expected: ctx.expected ?? "" });
     }

@@ -235,6 +235,11 @@ def test_a_bad_knob_shows_the_api_message_on_the_page(server, new_page):
     page.locator("#knob-text").press("Enter")
     page.locator("#message").wait_for(state="visible", timeout=20_000)
     assert "Input text" in page.locator("#message").inner_text()
+    # a cross-knob rule the API checks itself (not a plain limit) comes through in its own words, once
+    page.goto(bench_url(server, arch="gru", text=TEXT, layers=4))
+    page.locator("#message").wait_for(state="visible", timeout=20_000)
+    item = page.locator("#message li").inner_text()
+    assert item.startswith("Layers: ") and item.count("layers") <= 1 and "3" in item
     assert log.errors == []  # the refused stream is reported on the page, not thrown
 
 
