@@ -94,6 +94,8 @@
     }
     async explainFailure(url) {
       // EventSource hides the status of a refused stream: ask once more with fetch to read the message.
+      if (this.explaining) return;
+      this.explaining = true;
       let detail = null;
       try {
         const r = await fetch(url, { headers: { Accept: "application/json" } });
@@ -110,7 +112,11 @@
       box.append(h);
       if (Array.isArray(detail)) {
         const ul = document.createElement("ul");
+        const seen = new Set();  // one line per problem, even if the API lists it twice
         for (const d of detail) {
+          const key = JSON.stringify([d.loc, d.msg]);
+          if (seen.has(key)) continue;
+          seen.add(key);
           const li = document.createElement("li");
           const field = Array.isArray(d.loc) ? d.loc[d.loc.length - 1] : "";
           const label = this.t[`knob_${field}`] || field;

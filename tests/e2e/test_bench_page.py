@@ -223,6 +223,8 @@ def test_a_bad_knob_shows_the_api_message_on_the_page(server, new_page):
     message.wait_for(state="visible", timeout=20_000)
     text = message.inner_text()
     assert "Hidden size" in text and "256" in text  # the field, by its label, and its limit
+    assert page.locator("#message li").count() == 1
+    assert not page.locator("#panels").is_visible()  # no empty frames under the message
     assert page.locator("#knob-hidden_size").get_attribute("aria-invalid") == "true"
     assert page.locator("#knobs").is_visible()  # never a blank page: the form is there to fix it
     shot(page, "bench-bad-knob")
