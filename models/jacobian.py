@@ -52,21 +52,29 @@ def vjp(local: list[LocalDerivatives], weights: list[LayerWeights], u: Tensor) -
     return out
 
 
-def _top_ritz(alpha: Tensor, beta: Tensor, j: int) -> Tensor:
-    """Largest eigenvalue of the (j x j) Lanczos tridiagonal matrix of every batch row, in float64."""
-    a, b = alpha[:, :j].double().cpu(), beta[:, : j - 1].double().cpu()
-    Tk = torch.diag_embed(a) + torch.diag_embed(b, 1) + torch.diag_embed(b, -1)
-    return torch.linalg.eigvalsh(Tk)[:, -1]
+def _top_ritz(alpha: Tensor, beta: Tensor, j: int) -> tuple[Tensor, Tensor]:
+    """Largest Ritz value of the j x j Lanczos matrix of every batch row and its residual bound.
+
+    For the Ritz pair (theta, y) of the tridiagonal matrix, ||M x - theta x|| = beta_j |y_j|, and an
+    eigenvalue of M lies within that distance of theta (float64 throughout).
+    """
+    a, b = alpha[:, :j].double().cpu(), beta[:, :j].double().cpu()
+    Tk = torch.diag_embed(a) + torch.diag_embed(b[:, :-1], 1) + torch.diag_embed(b[:, :-1], -1)
+    theta, y = torch.linalg.eigh(Tk)
+    return theta[:, -1], b[:, -1] * y[:, -1, -1].abs()
 
 
 def jacobian_norms(
-    local: list[LocalDerivatives], weights: list[LayerWeights], max_steps: int = 64, rtol: float = 1e-5
+    local: list[LocalDerivatives], weights: list[LayerWeights], max_steps: int = 96, rtol: float = 3e-3
 ) -> Tensor:
     """||dS_t/dS_{t-1}||_2 for every t, shape (T,); NaN where a step's factors are not finite.
 
     Plain three-term Lanczos: losing orthogonality only duplicates converged Ritz values, it does
-    not spoil the largest one. It stops once every step's estimate of sigma_max^2 moved by less
-    than rtol over the last 4 iterations (checked from 16 on), or after max_steps.
+    not spoil the largest one. From 24 iterations on, every 8, it stops once every step's residual
+    bound is below rtol times its estimate of sigma_max^2, or when the Krylov space is the whole
+    state space (then the result is exact). The estimate approaches sigma_max from below and the
+    residual bound is linear while the error is quadratic in it: with rtol = 3e-3 the measured
+    relative error against a full SVD stays near 1e-5 (LSTM, H = 128, T = 200).
     """
     T, C, _, H = local[0].direct.shape
     L = len(weights)
@@ -88,7 +96,7 @@ def jacobian_norms(
     v_before = torch.zeros_like(v)
     alpha = torch.zeros(T, k, device=dev, dtype=dt)
     beta = torch.zeros(T, k, device=dev, dtype=dt)
-    top, j = None, 0
+    j = 0
     while j < k:
         w = vjp(local, weights, jvp(local, weights, v.view(T, L, C, H))).reshape(T, n)  # J^T J v
         if j > 0:
@@ -99,11 +107,9 @@ def jacobian_norms(
         # an exhausted Krylov space (beta = 0) continues with v = 0, adding zero eigenvalues
         v_before, v = v, w / beta[:, j : j + 1].clamp_min(torch.finfo(dt).tiny)
         j += 1
-        if (j >= 16 and j % 4 == 0) or j == k:
-            new = _top_ritz(alpha, beta, j)
-            if top is not None and ((new - top).abs() <= rtol * new.abs().clamp_min(1e-30)).all():
-                top = new
+        if j == k or (j >= 24 and j % 8 == 0):
+            top, residual = _top_ritz(alpha, beta, j)
+            if j == n or (residual <= rtol * top.abs()).all():
                 break
-            top = new
     sigma = top.clamp_min(0).sqrt().to(device=dev, dtype=dt)
     return torch.where(finite, sigma, torch.nan)
