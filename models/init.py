@@ -30,14 +30,6 @@ def rescale_blocks(W_hh: Tensor, n_blocks: int, target: float) -> Tensor:
     return torch.cat(blocks, 0)
 
 
-def largest_singular_value(W: Tensor) -> float:
-    return torch.linalg.matrix_norm(W.double(), ord=2).item()
-
-
-def spectral_radius(W: Tensor) -> float:
-    return torch.linalg.eigvals(W.double()).abs().max().item()
-
-
 def init_recurrent(
     *,
     n_gates: int,

@@ -25,7 +25,6 @@ from models.charlm import CharRNN, RecurrentConfig, step_losses
 from models.clipping import CLIP_MODES, clip_gradients, total_norm
 from models.device import pick_device
 from models.elman import ACTIVATIONS
-from models.init import largest_singular_value, spectral_radius
 from models.jacobian import jacobian_norms
 from models.vocab import Vocab
 
@@ -114,14 +113,13 @@ def _not_finite_per_step(*arrays: torch.Tensor) -> torch.Tensor:
 
 
 def _weight_stats(model: CharRNN) -> WeightStats:
-    cfg, G = model.config, max(len(model.cell.gates), 1)
-    sig = []
-    for layer in range(cfg.layers):
-        blocks = model.weights(layer)[1].detach().cpu().chunk(G, 0)
-        sig.append([largest_singular_value(b) for b in blocks])
+    cfg, G, H = model.config, max(len(model.cell.gates), 1), model.config.hidden_size
+    W_hh = [model.weights(layer)[1].detach() for layer in range(cfg.layers)]
+    blocks = torch.stack(W_hh).reshape(cfg.layers * G, H, H)
+    sig = torch.linalg.matrix_norm(blocks, ord=2).reshape(cfg.layers, G).tolist()
     if cfg.arch != "rnn":  # Pascanu's bound is stated for h_t = phi(W_hh h_{t-1} + ...)
         return WeightStats(sig, None, None, None)
-    rad = [spectral_radius(model.weights(layer)[1].detach().cpu()) for layer in range(cfg.layers)]
+    rad = torch.linalg.eigvals(torch.stack(W_hh)).abs().amax(-1).tolist()
     gamma = ACTIVATIONS[cfg.activation].gamma
     return WeightStats(sig, rad, gamma, [gamma * s[0] for s in sig])
 
