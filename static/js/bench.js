@@ -360,10 +360,11 @@
       }
     }
 
-    overflowSteps() {
+    /* Steps with inf/NaN (sent as null): "forward" values, "backward" values, or either. */
+    overflowSteps(kind) {
       const out = new Set();
-      this.data.steps.forEach((s) => { if (s && s.overflow) out.add(s.t); });
-      this.data.back.forEach((b) => { if (b && b.overflow) out.add(b.t); });
+      if (kind !== "backward") this.data.steps.forEach((s) => { if (s && s.overflow) out.add(s.t); });
+      if (kind !== "forward") this.data.back.forEach((b) => { if (b && b.overflow) out.add(b.t); });
       return [...out].sort((a, b) => a - b);
     }
     renderOverflow() {

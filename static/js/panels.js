@@ -90,7 +90,7 @@
     /* The shapes that follow the current step on the heatmaps: moving them needs no redraw of the data. */
     cursorShapes(id) {
       const cur = this.current();
-      if (id === "hidden") return [...this.currentShape(), ...this.overflowShapes()];
+      if (id === "hidden") return [...this.currentShape(), ...this.overflowShapes("forward")];
       if (id === "positional") return this.currentShape();
       if (id === "attention") {
         return cur < 0 ? [] : [{ type: "rect", xref: "paper", yref: "y", x0: 0, x1: 1, y0: cur - 0.5, y1: cur + 0.5,
@@ -109,12 +109,12 @@
       Plotly.relayout(`plot-${id}`, { shapes: this.cursorShapes(id) });
     },
 
-    overflowShapes() {
-      return this.overflowSteps().map((t) => ({ type: "rect", xref: "x", yref: "paper", x0: t - 0.5, x1: t + 0.5, y0: 0, y1: 1,
+    overflowShapes(kind) {
+      return this.overflowSteps(kind).map((t) => ({ type: "rect", xref: "x", yref: "paper", x0: t - 0.5, x1: t + 0.5, y0: 0, y1: 1,
         line: { color: colour("--c-overflow"), width: 2, dash: "dot" }, fillcolor: rgba(colour("--c-overflow"), 0.12) }));
     },
-    overflowMarks() {
-      return this.overflowSteps().map((t) => ({ x: t, y: 1, xref: "x", yref: "paper", yanchor: "bottom", text: "⚠",
+    overflowMarks(kind) {
+      return this.overflowSteps(kind).map((t) => ({ x: t, y: 1, xref: "x", yref: "paper", yanchor: "bottom", text: "⚠",
         showarrow: false, font: { size: 20, color: colour("--c-overflow") } }));
     },
 
@@ -125,7 +125,7 @@
     plotStrip() {
       const T = this.T, meta = this.data.meta, back = this.view.phase === "backward";
       const nf = back ? T : this.nFwd(), nb = back ? this.nBwd() : 0, cur = this.current();
-      const over = new Set(this.overflowSteps()), cuts = new Set(this.cuts());
+      const over = new Set(this.overflowSteps(back ? "all" : "forward")), cuts = new Set(this.cuts());
       const recurrent = RECURRENT.includes(this.arch);
       const cells = [];
       for (let t = 0; t < T; t++) {
@@ -246,7 +246,7 @@
       const layout = baseLayout({
         height: 360, xaxis: this.tokenAxis({}, "plot-hidden"),
         yaxis: { title: { text: this.t.axis_unit }, range: [H - 0.5, -0.5], fixedrange: true, zeroline: false },
-        shapes: this.cursorShapes("hidden"), annotations: this.overflowMarks(),
+        shapes: this.cursorShapes("hidden"), annotations: this.overflowMarks("forward"),
         margin: { l: 70, r: 10, t: 24, b: 70 },
       });
       Plotly.react("plot-hidden", [trace], layout, PLOT_CONFIG);
@@ -259,7 +259,7 @@
       const k = names.length, gap = 0.04, hRow = (1 - gap * (k - 1)) / k;
       const traces = [], layout = baseLayout({
         height: 120 * k + 90, margin: { l: 50, r: 10, t: 10, b: 70 }, shapes: this.cursorShapes("gates"),
-        annotations: this.overflowMarks(),
+        annotations: this.overflowMarks("forward"),
       });
       names.forEach((g, i) => {
         const get = g === "c" ? (s) => this.layerOf(s.c) : (s) => this.layerOf(s.gates && s.gates[g]);
@@ -337,7 +337,7 @@
         traces.push({ x, y: at((b) => b.bound), mode: "lines", name: this.t.pascanu,
                       line: { color: colour("--c-bound"), width: 3, dash: "dash" }, hovertemplate: "bound %{y:.3e}<extra></extra>" });
       }
-      const ann = this.overflowMarks();
+      const ann = this.overflowMarks("backward");
       if (!anyBound && (this.arch === "lstm" || this.arch === "gru")) {  // said once, in the legend
         traces.push({ x: [null], y: [null], mode: "lines", name: this.t.pascanu_na,
                       line: { color: colour("--c-bound"), width: 3, dash: "dash" }, hoverinfo: "skip" });
@@ -358,7 +358,7 @@
         xaxis: this.tokenAxis({}, "plot-grad-norm"),
         yaxis: logAxis(this.data.back.flatMap((b) => (b ? [...b.grad_h, ...(b.grad_c || []), b.bound] : [])),
                        { title: { text: this.t.axis_norm } }),
-        shapes: [...this.currentShape(), ...this.cutShapes(), ...this.overflowShapes()], annotations: ann,
+        shapes: [...this.currentShape(), ...this.cutShapes(), ...this.overflowShapes("backward")], annotations: ann,
         margin: { l: 80, r: 20, t: 30, b: 100 },
       });
       Plotly.react("plot-grad-norm", traces, layout, PLOT_CONFIG);
@@ -402,7 +402,7 @@
       const layout = baseLayout({
         height: 340, xaxis: this.tokenAxis({}, "plot-jacobian"),
         yaxis: logAxis([1, ...this.data.back.map((b) => b && b.jacobian_norm)], { title: { text: this.t.axis_norm } }),
-        shapes: [...this.currentShape(), ...this.cutShapes(), ...this.overflowShapes()],
+        shapes: [...this.currentShape(), ...this.cutShapes(), ...this.overflowShapes("backward")],
         annotations: [{ x: T - 0.5, y: 0, yref: "y", xanchor: "right", yanchor: "bottom", text: "‖J‖ = 1", showarrow: false,
                         font: { size: 16, color: colour("--c-bound") } }],
       });
