@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the app and its tests need on a fresh Debian machine with Python 3.11:
 # a virtual environment, the CPU build of torch, the project, local copies of the front-end assets.
-# With --browser it also installs Debian's chromium for the browser tests.
+# With --browser it also installs Debian's chromium (and a CJK font, so Korean text renders in
+# screenshots) for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,7 @@ if [ -f package-lock.json ]; then
     npm ci --silent --no-audit --no-fund
 fi
 
-if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; }; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
