@@ -28,6 +28,13 @@ def knob_error_response(request: Request, exc: KnobError) -> JSONResponse:
 
 def validation_error_response(request: Request, exc: RequestValidationError) -> Response:
     """FastAPI's 422, written as ASCII: an echoed input with a lone surrogate would fail UTF-8 encoding
-    and turn the answer into a 500."""
-    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    and turn the answer into a 500. The query knobs are validated once per dependency that reads them,
+    so the same error can be reported twice: each is listed once."""
+    detail, seen = [], set()
+    for error in jsonable_encoder(exc.errors()):
+        key = json.dumps(error, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            detail.append(error)
+    body = json.dumps({"detail": detail}, ensure_ascii=True)
     return Response(body, status_code=422, media_type="application/json")

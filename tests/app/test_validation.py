@@ -112,3 +112,10 @@ def test_control_characters_are_ordinary_text_and_cannot_break_the_stream(client
     events = parse_sse(client.get("/api/trace/stream", params={**OK, "text": text}).text)
     assert events[0]["data"]["knobs"]["text"] == text and events[-1]["event"] == "done"
     assert "".join(e["data"]["token"] for e in events if e["event"] == "forward") == text
+
+
+def test_a_bad_query_knob_is_reported_once(client):
+    response = client.get("/api/trace/stream", params={"hidden_size": 100000})
+    assert response.status_code == 422
+    errors = [e for e in response.json()["detail"] if e["loc"][-1] == "hidden_size"]
+    assert len(errors) == 1 and "256" in errors[0]["msg"]
