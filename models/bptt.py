@@ -50,38 +50,57 @@ def truncation_cuts(T: int, truncation: int | None) -> list[int]:
 
 
 class _StepViews:
-    """One layer's local derivatives cut into per-step views once, so the time loop only indexes.
+    """One layer's local derivatives, rewritten for the time loop and cut into per-step views once.
 
-    Only the structurally non-zero entries of `direct` are kept: the LSTM's h_t, for example, does
-    not depend on h_{t-1} except through W_hh, and the Elman RNN has no direct term at all.
+    Rows carry each state component's *total* derivative. For the LSTM that is (dL/dh_t, dL/dc_t)
+    with dL/dc_t = (carried part) + dL/dh_t * dh_t/dc_t, which is what the flow matrices report and
+    what the gates need: in this basis every gate block reads one component only, so the step costs
+    fewer elementwise passes. A component u with no same-step coupling is unchanged (RNN, GRU).
+    Only the non-zero entries of `direct` are kept (the Elman RNN has none).
     """
 
     def __init__(self, loc: LocalDerivatives, w: LayerWeights, need_input: bool) -> None:
         C = loc.direct.shape[-2]
-        self.coef_gh = [loc.coef_gh[:, c].unsqueeze(1).unbind(0) for c in range(C)]  # [c][t] (1, G, H)
-        self.same_gi = loc.coef_gi is loc.coef_gh
+        k = loc.dh_dc
+        self.k = None if k is None else k.unbind(0)
+        coef_gh, coef_gi, direct = loc.coef_gh, loc.coef_gi, loc.direct
+        if k is not None:  # d_c = d_c_total - k d_h: move the k terms onto the h component
+            coef_gh = torch.stack([coef_gh[:, 0] - k.unsqueeze(1) * coef_gh[:, 1], coef_gh[:, 1]], 1)
+            coef_gi = (
+                coef_gh
+                if loc.coef_gi is loc.coef_gh
+                else torch.stack([coef_gi[:, 0] - k.unsqueeze(1) * coef_gi[:, 1], coef_gi[:, 1]], 1)
+            )
+            direct = torch.stack([direct[:, 0] - k.unsqueeze(1) * direct[:, 1], direct[:, 1]], 1)
+        self.same_gi = coef_gi is coef_gh
+        self.coef_gh = self._split(coef_gh, C)
         if not self.same_gi:
-            self.coef_gi = [loc.coef_gi[:, c].unsqueeze(1).unbind(0) for c in range(C)]
-        self.direct = [
-            (c, p, loc.direct[:, c, p].unbind(0)) for c in range(C) for p in range(C) if loc.direct[:, c, p].any()
-        ]
-        self.dh_dc = None if loc.dh_dc is None else loc.dh_dc.unbind(0)
+            self.coef_gi = self._split(coef_gi, C)
+        self.direct = [(c, p, direct[:, c, p].unbind(0)) for c in range(C) for p in range(C) if direct[:, c, p].any()]
         self.need_input = need_input
         # with gi and gh sharing their adjoint, one matmul with [W_hh | W_ih] serves both
         self.W = torch.cat([w.W_hh, w.W_ih], 1) if need_input and self.same_gi else w.W_hh
         self.W_ih = w.W_ih
 
     @staticmethod
+    def _split(coef: Tensor, C: int) -> list:
+        """[c] -> per-step views (1, G, H); None where a component drives no gate."""
+        return [coef[:, c].unsqueeze(1).unbind(0) if coef[:, c].any() else None for c in range(C)]
+
+    @staticmethod
     def _contract(rows: Tensor, coef: list, t: int) -> Tensor:
-        out = rows[:, 0:1] * coef[0][t]
-        for c in range(1, len(coef)):
-            out = torch.addcmul(out, rows[:, c : c + 1], coef[c][t])
+        out = None
+        for c, per_step in enumerate(coef):
+            if per_step is not None:
+                part = rows[:, c : c + 1]
+                out = part * per_step[t] if out is None else torch.addcmul(out, part, per_step[t])
         return out.flatten(1)  # (rows, G*H)
 
-    def total(self, rows: Tensor, t: int) -> Tensor:
-        if self.dh_dc is None:
-            return rows
-        return torch.stack([rows[:, 0], torch.addcmul(rows[:, 1], rows[:, 0], self.dh_dc[t])], 1)
+    def add_to_h(self, rows: Tensor, value: Tensor, t: int) -> None:
+        """Add to dL/dh_t, keeping the total dL/dc_t (which contains k * dL/dh_t) in step."""
+        rows[:, 0] += value
+        if self.k is not None:
+            rows[:, 1].addcmul_(value, self.k[t])
 
     def backward(self, rows: Tensor, t: int) -> Tensor | None:
         """Overwrite rows (adjoint of S_t) with the adjoint of S_{t-1}; return the input's adjoint."""
@@ -95,6 +114,8 @@ class _StepViews:
         for c, p, factor in self.direct:
             term = rows[:, c] * factor[t]
             prev[p] = term if prev[p] is None else prev[p] + term
+        if self.k is not None and t > 0:  # the total dL/dc_{t-1} includes k_{t-1} dL/dh_{t-1}
+            prev[1] = torch.addcmul(prev[1], prev[0], self.k[t - 1])
         for p, value in enumerate(prev):
             if value is None:
                 rows[:, p].zero_()
@@ -145,27 +166,27 @@ def bptt(
             rows = d[layer][lo:]
             view = views[layer]
             if layer == L - 1:
-                rows[0, 0] += d_top_at[s]  # L_s's own term (row s, or the single summed row)
+                view.add_to_h(rows[:1], d_top_at[s], s)  # L_s's own term (row s, or the single summed row)
                 if per_row:
-                    flow_state[s, lo:] = _norm(view.total(rows, s))
+                    flow_state[s, lo:] = _norm(rows)
             torch.sum(rows, 0, out=total_at[s][layer])
             d_in = view.backward(rows, s)
             if layer > 0:  # this layer's input is the layer below's h at the same step
-                d[layer - 1][lo:, 0] += d_in
+                views[layer - 1].add_to_h(d[layer - 1][lo:], d_in, s)
             elif flow_input is not None:
                 flow_input[s, lo:] = _norm(d_in)
         if s in cut:
             for x in d:
                 x.zero_()
     # gi and gh enter each step linearly, so their adjoints for the summed loss follow from the
-    # summed state adjoint in one vectorised step over all t
+    # summed state adjoint in one vectorised step over all t (in the carried basis step_backward uses)
     d_gi, d_gh = [], []
     for layer in range(L):
-        _, gi_adj, gh_adj = step_backward(local[layer], total[:, layer], weights[layer].W_hh)
+        _, gi_adj, gh_adj = step_backward(local[layer], local[layer].carried(total[:, layer]), weights[layer].W_hh)
         d_gi.append(gi_adj)
         d_gh.append(gh_adj)
     return BPTTResult(
-        grad_state=_norm(torch.stack([local[layer].total(total[:, layer]) for layer in range(L)], 1)).to(dt),
+        grad_state=_norm(total).to(dt),
         flow_state=None if flow_state is None else flow_state.transpose(0, 1),
         flow_input=None if flow_input is None else flow_input.t(),
         d_gi=torch.stack(d_gi, 1),

@@ -36,15 +36,12 @@ class LocalDerivatives:
     # uses; the total dL/dc_t adds dL/dh_t * dh_dc, because h_t itself is made from c_t.
     dh_dc: Tensor | None = None  # (..., H)
 
-    def at(self, t: int) -> LocalDerivatives:
-        dh_dc = None if self.dh_dc is None else self.dh_dc[t]
-        return LocalDerivatives(self.coef_gi[t], self.coef_gh[t], self.direct[t], dh_dc)
-
-    def total(self, d_new: Tensor) -> Tensor:
-        """Total derivatives of each state component from the carried adjoint (..., C, H)."""
+    def carried(self, d_total: Tensor) -> Tensor:
+        """The adjoint step_backward carries, from the total derivatives (..., C, H): for the LSTM
+        the part of dL/dc_t that does not pass through h_t."""
         if self.dh_dc is None:
-            return d_new
-        return torch.stack([d_new[..., 0, :], d_new[..., 1, :] + d_new[..., 0, :] * self.dh_dc], -2)
+            return d_total
+        return torch.stack([d_total[..., 0, :], d_total[..., 1, :] - d_total[..., 0, :] * self.dh_dc], -2)
 
 
 class Cell(Protocol):
