@@ -86,18 +86,36 @@ class Seq2Seq(nn.Module):
         self.config = config
         self.cell = GRUCell()
         V, E, H, A = config.vocab_size, config.embed_size, config.hidden_size, config.attention_size
-        with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left as it was
-            torch.default_generator.manual_seed(config.seed)
+        with torch.device("meta"):  # shapes only; the values are drawn below from the seed alone
             self.embedding = nn.Embedding(V, E)  # shared by source and target characters
             # weight_ih_l0 (3H, E), weight_hh_l0 (3H, H), ..., and the same with _reverse for bh
             self.encoder = nn.GRU(E, H, batch_first=True, bidirectional=True)
             self.decoder = nn.GRUCell(E + 2 * H, H)  # weight_ih (3H, E + 2H), weight_hh (3H, H), ...
             if config.attention:
-                self.W = nn.Parameter(torch.empty(A, H).uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H)))
-                self.U = nn.Parameter(torch.empty(A, 2 * H).uniform_(-1 / math.sqrt(2 * H), 1 / math.sqrt(2 * H)))
-                self.v = nn.Parameter(torch.empty(A).uniform_(-1 / math.sqrt(A), 1 / math.sqrt(A)))
+                self.W = nn.Parameter(torch.empty(A, H))
+                self.U = nn.Parameter(torch.empty(A, 2 * H))
+                self.v = nn.Parameter(torch.empty(A))
             self.readout = nn.Linear(3 * H, V)  # W_out [s_i; c_i] + b_out
+        self.to_empty(device="cpu")
+        self.reset_parameters(torch.Generator().manual_seed(config.seed))
         self.to(device)
+
+    @torch.no_grad()
+    def reset_parameters(self, gen: torch.Generator) -> None:
+        """torch's default initialisations, drawn from `gen` (never the global RNG) in parameter order.
+
+        Embedding N(0, 1); every other tensor U(-1/sqrt(fan_in), +), fan_in being the width of what
+        it multiplies (H for the GRUs, as torch.nn.GRU does).
+        """
+        H = self.config.hidden_size
+        for name, p in self.named_parameters():
+            if name.startswith("embedding"):
+                p.normal_(0.0, 1.0, generator=gen)
+                continue
+            fan_in = {"W": H, "U": 2 * H, "v": self.config.attention_size}.get(name)
+            if fan_in is None:
+                fan_in = H if name.startswith(("encoder", "decoder")) else self.readout.in_features
+            p.uniform_(-1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), generator=gen)
 
     def _direction(self, x: Tensor, suffix: str, order: range) -> tuple[Tensor, dict[str, Tensor]]:
         """One direction of the encoder over the embedded source x (..., J, E), in `order`."""

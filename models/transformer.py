@@ -24,6 +24,7 @@ to the input representation x_s. Every loss term is one row of a single batched 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,10 +109,8 @@ class SelfAttention(nn.Module):
         super().__init__()
         self.heads = heads
         self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))  # [W_q; W_k; W_v]
-        self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model))
+        self.in_proj_bias = nn.Parameter(torch.empty(3 * d_model))
         self.out_proj = nn.Linear(d_model, d_model)  # W_o
-        nn.init.xavier_uniform_(self.in_proj_weight)
-        nn.init.zeros_(self.out_proj.bias)
 
     def forward(self, a: Tensor) -> tuple[Tensor, HeadsRun]:
         T, d = a.shape[-2:]
@@ -148,14 +147,40 @@ class CausalTransformer(nn.Module):
         super().__init__()
         self.config = config
         d, V = config.d_model, config.vocab_size
-        with torch.random.fork_rng(devices=[]):  # seeded weights, global RNG left as it was
-            torch.default_generator.manual_seed(config.seed)
-            self.embedding = nn.Embedding(V, d)  # E, N(0, 1) like the sinusoid's scale
+        with torch.device("meta"):  # shapes only; the values are drawn below from the seed alone
+            self.embedding = nn.Embedding(V, d)  # E
             self.position = nn.Embedding(config.max_len, d) if config.positional == "learned" else None
             self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
             self.norm = nn.LayerNorm(d)
             self.readout = nn.Linear(d, V)  # W_out
+        self.to_empty(device="cpu")
+        self.reset_parameters(torch.Generator().manual_seed(config.seed))
         self.to(device)
+
+    @torch.no_grad()
+    def reset_parameters(self, gen: torch.Generator) -> None:
+        """torch's default initialisations, drawn from `gen` in module order.
+
+        Embeddings N(0, 1) (the sinusoid's scale); Linear weights and biases U(-1/sqrt(fan_in), +);
+        W_q, W_k, W_v Xavier-uniform and the attention biases 0, as torch.nn.MultiheadAttention;
+        LayerNorm gamma = 1, beta = 0. A private generator, never the global one: two traces built
+        at once in two threads still get exactly their own seed's weights.
+        """
+        for name, module in self.named_modules():
+            if isinstance(module, nn.Embedding):
+                module.weight.normal_(0.0, 1.0, generator=gen)
+            elif isinstance(module, nn.LayerNorm):
+                module.weight.fill_(1.0)
+                module.bias.zero_()
+            elif isinstance(module, SelfAttention):
+                nn.init.xavier_uniform_(module.in_proj_weight, generator=gen)
+                module.in_proj_bias.zero_()
+            elif isinstance(module, nn.Linear):
+                bound = 1 / math.sqrt(module.in_features)
+                module.weight.uniform_(-bound, bound, generator=gen)
+                module.bias.uniform_(-bound, bound, generator=gen)
+                if name.endswith("out_proj"):
+                    module.bias.zero_()
 
     def positional_encoding(self, T: int) -> Tensor:
         if T > self.config.max_len:
@@ -262,11 +287,10 @@ def _model_for(
     loaded = load_checkpoint(checkpoint, device=device)
     if loaded.info.arch != "transformer":
         raise ValueError(f"checkpoint {checkpoint!r} is a {loaded.info.arch} model, not a transformer")
-    unknown = sorted(set(text) - set(loaded.vocab.chars))
+    unknown = [ch for ch in text if ch not in loaded.vocab.chars]
     if unknown:
-        raise ValueError(
-            f"character {unknown[0]!r} is not in checkpoint {checkpoint!r}'s vocabulary {''.join(loaded.vocab.chars)!r}"
-        )
+        allowed = "".join(loaded.vocab.chars)
+        raise ValueError(f"character {unknown[0]!r} is not in checkpoint {checkpoint!r}'s vocabulary {allowed!r}")
     return loaded.model, loaded.vocab
 
 
