@@ -86,17 +86,17 @@ class Seq2Seq(nn.Module):
         self.config = config
         self.cell = GRUCell()
         V, E, H, A = config.vocab_size, config.embed_size, config.hidden_size, config.attention_size
-        with torch.device("meta"):  # shapes only; the values are drawn below from the seed alone
-            self.embedding = nn.Embedding(V, E)  # shared by source and target characters
-            # weight_ih_l0 (3H, E), weight_hh_l0 (3H, H), ..., and the same with _reverse for bh
-            self.encoder = nn.GRU(E, H, batch_first=True, bidirectional=True)
-            self.decoder = nn.GRUCell(E + 2 * H, H)  # weight_ih (3H, E + 2H), weight_hh (3H, H), ...
-            if config.attention:
-                self.W = nn.Parameter(torch.empty(A, H))
-                self.U = nn.Parameter(torch.empty(A, 2 * H))
-                self.v = nn.Parameter(torch.empty(A))
-            self.readout = nn.Linear(3 * H, V)  # W_out [s_i; c_i] + b_out
-        self.to_empty(device="cpu")
+        # torch's constructors fill in values from the global RNG; reset_parameters then draws every
+        # value again from the seed alone
+        self.embedding = nn.Embedding(V, E)  # shared by source and target characters
+        # weight_ih_l0 (3H, E), weight_hh_l0 (3H, H), ..., and the same with _reverse for bh
+        self.encoder = nn.GRU(E, H, batch_first=True, bidirectional=True)
+        self.decoder = nn.GRUCell(E + 2 * H, H)  # weight_ih (3H, E + 2H), weight_hh (3H, H), ...
+        if config.attention:
+            self.W = nn.Parameter(torch.empty(A, H))
+            self.U = nn.Parameter(torch.empty(A, 2 * H))
+            self.v = nn.Parameter(torch.empty(A))
+        self.readout = nn.Linear(3 * H, V)  # W_out [s_i; c_i] + b_out
         self.reset_parameters(torch.Generator().manual_seed(config.seed))
         self.to(device)
 

@@ -147,13 +147,13 @@ class CausalTransformer(nn.Module):
         super().__init__()
         self.config = config
         d, V = config.d_model, config.vocab_size
-        with torch.device("meta"):  # shapes only; the values are drawn below from the seed alone
-            self.embedding = nn.Embedding(V, d)  # E
-            self.position = nn.Embedding(config.max_len, d) if config.positional == "learned" else None
-            self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
-            self.norm = nn.LayerNorm(d)
-            self.readout = nn.Linear(d, V)  # W_out
-        self.to_empty(device="cpu")
+        # torch's constructors fill in values from the global RNG; reset_parameters then draws every
+        # value again from the seed alone (building on the meta device instead is several times slower)
+        self.embedding = nn.Embedding(V, d)  # E
+        self.position = nn.Embedding(config.max_len, d) if config.positional == "learned" else None
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
+        self.norm = nn.LayerNorm(d)
+        self.readout = nn.Linear(d, V)  # W_out
         self.reset_parameters(torch.Generator().manual_seed(config.seed))
         self.to(device)
 

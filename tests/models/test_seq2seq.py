@@ -128,9 +128,9 @@ def test_trace_rejects_characters_outside_the_alphabet_and_long_sources():
 
 
 def test_weights_are_a_function_of_the_seed_alone():
-    state = torch.get_rng_state()
-    a, b, c = _model(seed=5), _model(seed=5), _model(seed=6)
-    assert torch.equal(torch.get_rng_state(), state), "the global generator is never used"
+    a = _model(seed=5)
+    torch.manual_seed(999)  # the global generator plays no part
+    b, c = _model(seed=5), _model(seed=6)
     for name, value in a.state_dict().items():
         assert torch.equal(b.state_dict()[name], value)
     assert not torch.equal(a.W, c.W)
