@@ -84,16 +84,14 @@ class _StepViews:
 
     @staticmethod
     def _split(coef: Tensor, C: int) -> list:
-        """[c] -> per-step views (1, G, H); None where a component drives no gate."""
-        return [coef[:, c].unsqueeze(1).unbind(0) if coef[:, c].any() else None for c in range(C)]
+        """[c][t] -> per-step views (1, G, H)."""
+        return [coef[:, c].unsqueeze(1).unbind(0) for c in range(C)]
 
     @staticmethod
     def _contract(rows: Tensor, coef: list, t: int) -> Tensor:
-        out = None
-        for c, per_step in enumerate(coef):
-            if per_step is not None:
-                part = rows[:, c : c + 1]
-                out = part * per_step[t] if out is None else torch.addcmul(out, part, per_step[t])
+        out = rows[:, 0:1] * coef[0][t]
+        for c in range(1, len(coef)):
+            out = torch.addcmul(out, rows[:, c : c + 1], coef[c][t])
         return out.flatten(1)  # (rows, G*H)
 
     def add_to_h(self, rows: Tensor, value: Tensor, t: int) -> None:

@@ -108,3 +108,11 @@ def test_truncation_at_least_the_length_is_full_bptt(k):
     np.testing.assert_array_equal(cut.grad_flow, full.grad_flow)
     for name in full.grads:
         np.testing.assert_array_equal(cut.grads[name], full.grads[name])
+
+
+def test_a_dead_relu_network_has_zero_gradients_not_an_error():
+    # seed and size where every ReLU unit of the upper layers is off for this text
+    trace = trace_recurrent(
+        "ab", RecurrentConfig(arch="rnn", activation="relu", hidden_size=2, layers=3, seed=2**31 - 1)
+    )
+    assert np.isfinite(trace.grad_flow).all() and np.isfinite(trace.grad_norm_before_clip)
