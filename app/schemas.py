@@ -132,7 +132,6 @@ class Backward(BaseModel):
     grad_c: list[Floats] | None = None
     grad_flow: list[Floats] = Field(description="[t][s] ||dL_t/dh_s|| of the top layer")
     grad_flow_c: list[Floats] | None = Field(None, description="[t][s] ||dL_t/dc_s|| (LSTM)")
-    grad_flow_input: list[Floats] | None = Field(None, description="[t][s] ||dL_t/dx_s||, x_s the one-hot input")
     jacobian_norm: Floats | None = Field(None, description="[t] ||dS_t/dS_{t-1}||_2")
     grad_norm_before_clip: float | None
     grad_norm_after_clip: float | None

@@ -23,7 +23,7 @@ def main() -> int:
         for key, value in figures.items():
             sys.stdout.write(f"{name:16s} {key:32s} {value:.4g}\n")
         results.update(figures)
-    sys.stdout.write(json.dumps({k: round(v, 4) for k, v in results.items()}) + "\n")
+    sys.stdout.write(json.dumps({k: float(f"{v:.4g}") for k, v in results.items()}) + "\n")
     return 0
 
 

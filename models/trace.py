@@ -35,6 +35,7 @@ class TraceOptions:
     clip_mode: str | None = None  # "norm" | "value" | None
     clip_threshold: float | None = None
     device: str = "auto"  # auto | cpu | cuda
+    input_flow: bool = False  # also ||dL_t/dx_s|| for the one-hot input (about 15% more work)
 
     def __post_init__(self) -> None:
         if self.truncation is not None and self.truncation < 1:
@@ -74,7 +75,7 @@ class RecurrentTrace:
     grad_c: np.ndarray | None  # (T, L) ||dL/dc_t|| (LSTM)
     grad_flow: np.ndarray  # (T, T) ||dL_t/dh_s|| top layer; row T-1 is 0 (no L_{T-1})
     grad_flow_c: np.ndarray | None  # (T, T) ||dL_t/dc_s|| top layer (LSTM)
-    grad_flow_input: np.ndarray  # (T, T) ||dL_t/dx_s|| w.r.t. the one-hot input at s
+    grad_flow_input: np.ndarray | None  # (T, T) ||dL_t/dx_s|| w.r.t. the one-hot input at s (if asked)
     jacobian_norm: np.ndarray  # (T,) ||dS_t/dS_{t-1}||_2 over the whole stacked state
     weight_stats: WeightStats
     cuts: list[int]  # truncation cuts: no gradient flows from step s to s-1
@@ -173,7 +174,9 @@ def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | 
 
         local = [model.cell.local(r.gi, r.gh, r.states[:-1], r.states[1:]) for r in run.layers]
         weights = [LayerWeights(*model.weights(layer)[:2]) for layer in range(L)]
-        rows = bptt(local, weights, d_top, per_row=True, truncation=options.truncation)
+        rows = bptt(
+            local, weights, d_top, per_row=True, truncation=options.truncation, input_flow=options.input_flow
+        )
         grads = _parameter_grads(model, tokens, run, rows.d_gi, rows.d_gh, d_logits)
 
         truncated_vs_full = None
@@ -211,7 +214,7 @@ def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | 
             grad_c=_np(rows.grad_state[:, :, 1]) if is_lstm else None,
             grad_flow=_np(rows.flow_state[:, :, 0]),
             grad_flow_c=_np(rows.flow_state[:, :, 1]) if is_lstm else None,
-            grad_flow_input=_np(rows.flow_input),
+            grad_flow_input=None if rows.flow_input is None else _np(rows.flow_input),
             jacobian_norm=_np(jac),
             weight_stats=_weight_stats(model),
             cuts=rows.cuts,

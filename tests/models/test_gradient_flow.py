@@ -61,7 +61,8 @@ def test_flow_matrix_and_step_norms_equal_separate_backward_passes(knobs):
 def test_input_flow_equals_gradient_on_the_one_hot_input():
     knobs = dict(arch="gru", hidden_size=8, layers=2, seed=9)
     text = TEXT[:12]
-    trace = trace_recurrent(text, RecurrentConfig(**knobs))
+    trace = trace_recurrent(text, RecurrentConfig(**knobs), TraceOptions(input_flow=True))
+    assert trace_recurrent(text, RecurrentConfig(**knobs)).grad_flow_input is None
     model, tokens = build(text, **knobs)
     x = torch.nn.functional.one_hot(tokens, model.config.vocab_size).float().requires_grad_()
     module, readout, _, _ = torch_reference(model, tokens)
