@@ -13,13 +13,9 @@ so that a busy machine slows both alike.
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-
 import torch
 
-from bench.common import median_seconds, sample_text
+from bench.common import alternating_medians, median_seconds, sample_text
 from models.charlm import step_losses
 from models.trace import flushed_denormals
 from models.transformer import CausalTransformer, TransformerConfig, trace_transformer
@@ -28,19 +24,6 @@ from models.vocab import Vocab
 
 T = 128
 CONFIG = TransformerConfig(d_model=64, layers=2, heads=4, d_ff=256, max_len=T, seed=0)
-
-
-def _alternating_medians(fns: list[Callable[[], object]], rounds: int = 9, warmup: int = 2) -> list[float]:
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(rounds):
-        for fn, ts in zip(fns, times, strict=True):
-            start = time.perf_counter()
-            fn()
-            ts.append(time.perf_counter() - start)
-    return [statistics.median(ts) for ts in times]
 
 
 def run() -> dict[str, float]:
@@ -58,7 +41,7 @@ def run() -> dict[str, float]:
     def trace() -> None:
         trace_transformer(text, config)
 
-    plain_s, trace_s = _alternating_medians([plain, trace])
+    plain_s, trace_s = alternating_medians([plain, trace])
 
     x = (model.embedding(tokens) + model.positional_encoding(T)).detach().requires_grad_()
 

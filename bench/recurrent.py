@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from bench.common import median_seconds, sample_text
+from bench.common import alternating_medians, sample_text
 from models.bptt import LayerWeights, bptt
 from models.charlm import CharRNN, RecurrentConfig
 from models.trace import flushed_denormals, trace_recurrent
@@ -80,13 +80,15 @@ def run() -> dict:
     lstm = torch.nn.LSTM(len(vocab), H)
     readout = torch.nn.Linear(H, len(vocab))
     x = F.one_hot(tokens, len(vocab)).float()[:, None]
-    fused = median_seconds(lambda: _fused_step(lstm, readout, x, tokens), repeats=21, warmup=5)
-    trace = median_seconds(lambda: trace_recurrent(text, config), repeats=9)
+    fused, trace = alternating_medians(
+        [lambda: _fused_step(lstm, readout, x, tokens), lambda: trace_recurrent(text, config)], rounds=15
+    )
 
     run, d_top = _forward(model, tokens)
     hs, losses = _autograd_graph(model, tokens)
-    batched = median_seconds(lambda: _batched_matrix(model, run, d_top), repeats=9)
-    separate = median_seconds(lambda: _autograd_matrix(hs, losses), repeats=2, warmup=1)
+    batched, separate = alternating_medians(
+        [lambda: _batched_matrix(model, run, d_top), lambda: _autograd_matrix(hs, losses)], rounds=3, warmup=1
+    )
     G_ours, G_ref = _batched_matrix(model, run, d_top).double(), _autograd_matrix(hs, losses)
     seen = G_ref > 1e-30  # below that the trace flushes subnormal floats to zero on purpose
     max_rel = ((G_ours - G_ref).abs()[seen] / G_ref[seen]).max().item()
