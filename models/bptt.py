@@ -84,41 +84,50 @@ class _StepViews:
 
     @staticmethod
     def _split(coef: Tensor, C: int) -> list:
-        """[c][t] -> per-step views (1, G, H)."""
-        return [coef[:, c].unsqueeze(1).unbind(0) for c in range(C)]
+        """[c][t] -> per-step views (G, H)."""
+        return [coef[:, c].unbind(0) for c in range(C)]
 
     @staticmethod
     def _contract(rows: Tensor, coef: list, t: int) -> Tensor:
-        out = rows[:, 0:1] * coef[0][t]
+        """sum_c rows[c] * coef[c][t] for rows (C, R, H): the adjoint of gi or gh, (R, G*H)."""
+        out = rows[0].unsqueeze(1) * coef[0][t]
         for c in range(1, len(coef)):
-            out = torch.addcmul(out, rows[:, c : c + 1], coef[c][t])
-        return out.flatten(1)  # (rows, G*H)
+            out = torch.addcmul(out, rows[c].unsqueeze(1), coef[c][t])
+        return out.flatten(1)
 
     def add_to_h(self, rows: Tensor, value: Tensor, t: int) -> None:
         """Add to dL/dh_t, keeping the total dL/dc_t (which contains k * dL/dh_t) in step."""
-        rows[:, 0] += value
+        rows[0] += value
         if self.k is not None:
-            rows[:, 1].addcmul_(value, self.k[t])
+            rows[1].addcmul_(value, self.k[t])
 
     def backward(self, rows: Tensor, t: int) -> Tensor | None:
-        """Overwrite rows (adjoint of S_t) with the adjoint of S_{t-1}; return the input's adjoint."""
+        """Overwrite rows (C, R, H), the adjoint of S_t, with the adjoint of S_{t-1}; return the
+        adjoint of this step's input."""
         H = rows.shape[-1]
         d_gh = self._contract(rows, self.coef_gh, t)
-        out = d_gh @ self.W
         d_in = None
-        if self.need_input:
-            d_in = out[:, H:] if self.same_gi else self._contract(rows, self.coef_gi, t) @ self.W_ih
-        prev = [out[:, :H] if p == 0 else None for p in range(rows.shape[1])]
+        if self.need_input and not self.same_gi:
+            d_in = self._contract(rows, self.coef_gi, t) @ self.W_ih
+        terms: list[Tensor | None] = [None] * rows.shape[0]  # direct terms, read before rows change
         for c, p, factor in self.direct:
-            term = rows[:, c] * factor[t]
-            prev[p] = term if prev[p] is None else prev[p] + term
-        if self.k is not None and t > 0:  # the total dL/dc_{t-1} includes k_{t-1} dL/dh_{t-1}
-            prev[1] = torch.addcmul(prev[1], prev[0], self.k[t - 1])
-        for p, value in enumerate(prev):
-            if value is None:
-                rows[:, p].zero_()
+            term = rows[c] * factor[t]
+            terms[p] = term if terms[p] is None else terms[p] + term
+        if self.W.shape[1] == H:
+            torch.mm(d_gh, self.W, out=rows[0])
+        else:  # [W_hh | W_ih]: the state's and the input's adjoints from one matmul
+            out = d_gh @ self.W
+            rows[0] = out[:, :H]
+            d_in = out[:, H:]
+        if terms[0] is not None:
+            rows[0] += terms[0]
+        for p in range(1, rows.shape[0]):
+            if terms[p] is None:
+                rows[p].zero_()
+            elif self.k is not None and p == 1 and t > 0:  # total dL/dc_{t-1} includes k_{t-1} dL/dh_{t-1}
+                torch.addcmul(terms[p], rows[0], self.k[t - 1], out=rows[p])
             else:
-                rows[:, p] = value
+                rows[p] = terms[p]
         return d_in
 
 
@@ -151,28 +160,28 @@ def bptt(
         _StepViews(loc, w, need_input=layer > 0 or (per_row and input_flow))
         for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
     ]
-    d = [torch.zeros(R, C, H, device=dev, dtype=dt) for _ in range(L)]  # adjoint of S^l_s, one row per loss term
+    d = [torch.zeros(C, R, H, device=dev, dtype=dt) for _ in range(L)]  # adjoint of S^l_s, one row per loss term
     total = torch.zeros(T, L, C, H, device=dev, dtype=dt)  # adjoint of S_s for the summed loss
     total_at = total.unbind(0)
     d_top_at = d_top.unbind(0)
-    flow_state = torch.zeros(T, R, C, device=dev, dtype=dt) if per_row else None  # [s][t]: transposed below
-    flow_input = torch.zeros(T, R, device=dev, dtype=dt) if per_row and input_flow else None
+    flow_state = torch.zeros(T, C, R, device=dev, dtype=torch.float64) if per_row else None  # [s][c][t]
+    flow_input = torch.zeros(T, R, device=dev, dtype=torch.float64) if per_row and input_flow else None
 
     for s in range(T - 1, -1, -1):
         lo = s if per_row else 0  # rows t < s are still zero: L_t does not depend on S_s
         for layer in range(L - 1, -1, -1):
-            rows = d[layer][lo:]
+            rows = d[layer][:, lo:]
             view = views[layer]
             if layer == L - 1:
-                view.add_to_h(rows[:1], d_top_at[s], s)  # L_s's own term (row s, or the single summed row)
+                view.add_to_h(rows[:, :1], d_top_at[s], s)  # L_s's own term (row s, or the single summed row)
                 if per_row:
-                    flow_state[s, lo:] = _norm(rows)
-            torch.sum(rows, 0, out=total_at[s][layer])
+                    torch.linalg.vector_norm(rows, dim=-1, dtype=torch.float64, out=flow_state[s, :, lo:])
+            torch.sum(rows, 1, out=total_at[s][layer])
             d_in = view.backward(rows, s)
             if layer > 0:  # this layer's input is the layer below's h at the same step
-                views[layer - 1].add_to_h(d[layer - 1][lo:], d_in, s)
+                views[layer - 1].add_to_h(d[layer - 1][:, lo:], d_in, s)
             elif flow_input is not None:
-                flow_input[s, lo:] = _norm(d_in)
+                torch.linalg.vector_norm(d_in, dim=-1, dtype=torch.float64, out=flow_input[s, lo:])
         if s in cut:
             for x in d:
                 x.zero_()
@@ -185,8 +194,8 @@ def bptt(
         d_gh.append(gh_adj)
     return BPTTResult(
         grad_state=_norm(total).to(dt),
-        flow_state=None if flow_state is None else flow_state.transpose(0, 1),
-        flow_input=None if flow_input is None else flow_input.t(),
+        flow_state=None if flow_state is None else flow_state.permute(2, 0, 1).to(dt),
+        flow_input=None if flow_input is None else flow_input.t().to(dt),
         d_gi=torch.stack(d_gi, 1),
         d_gh=torch.stack(d_gh, 1),
         cuts=sorted(cut),
