@@ -88,12 +88,18 @@ class _StepViews:
         return [coef[:, c].unbind(0) for c in range(C)]
 
     @staticmethod
-    def _contract(rows: Tensor, coef: list, t: int) -> Tensor:
-        """sum_c rows[c] * coef[c][t] for rows (C, R, H): the adjoint of gi or gh, (R, G*H)."""
-        out = rows[0].unsqueeze(1) * coef[0][t]
+    def _contract(parts: tuple[Tensor, ...], coef: list, t: int) -> Tensor:
+        """sum_c parts[c] * coef[c][t] for parts[c] (R, 1, H): the adjoint of gi or gh, (R, G*H)."""
+        out = parts[0] * coef[0][t]
         for c in range(1, len(coef)):
-            out = torch.addcmul(out, rows[c].unsqueeze(1), coef[c][t])
+            out = torch.addcmul(out, parts[c], coef[c][t])
         return out.flatten(1)
+
+    def injection(self, d_top: Tensor) -> tuple[Tensor, ...]:
+        """Per step, what adding d_top[t] to dL/dh_t adds to every component (T x (C, H))."""
+        if self.k is None:
+            return d_top.unsqueeze(1).unbind(0)
+        return torch.stack([d_top, torch.stack(self.k) * d_top], 1).unbind(0)
 
     def add_to_h(self, rows: Tensor, value: Tensor, t: int) -> None:
         """Add to dL/dh_t, keeping the total dL/dc_t (which contains k * dL/dh_t) in step."""
@@ -101,33 +107,35 @@ class _StepViews:
         if self.k is not None:
             rows[1].addcmul_(value, self.k[t])
 
-    def backward(self, rows: Tensor, t: int) -> Tensor | None:
+    def backward(self, rows: Tensor, rows4: Tensor, t: int) -> Tensor | None:
         """Overwrite rows (C, R, H), the adjoint of S_t, with the adjoint of S_{t-1}; return the
-        adjoint of this step's input."""
+        adjoint of this step's input. rows4 is the same memory seen as (C, R, 1, H)."""
         H = rows.shape[-1]
-        d_gh = self._contract(rows, self.coef_gh, t)
+        parts = rows4.unbind(0)
+        d_gh = self._contract(parts, self.coef_gh, t)
         d_in = None
         if self.need_input and not self.same_gi:
-            d_in = self._contract(rows, self.coef_gi, t) @ self.W_ih
-        terms: list[Tensor | None] = [None] * rows.shape[0]  # direct terms, read before rows change
+            d_in = self._contract(parts, self.coef_gi, t) @ self.W_ih
+        comp = rows.unbind(0)
+        terms: list[Tensor | None] = [None] * len(comp)  # direct terms, read before rows change
         for c, p, factor in self.direct:
-            term = rows[c] * factor[t]
+            term = comp[c] * factor[t]
             terms[p] = term if terms[p] is None else terms[p] + term
         if self.W.shape[1] == H:
-            torch.mm(d_gh, self.W, out=rows[0])
+            torch.mm(d_gh, self.W, out=comp[0])
         else:  # [W_hh | W_ih]: the state's and the input's adjoints from one matmul
             out = d_gh @ self.W
-            rows[0] = out[:, :H]
+            comp[0].copy_(out[:, :H])
             d_in = out[:, H:]
         if terms[0] is not None:
-            rows[0] += terms[0]
-        for p in range(1, rows.shape[0]):
+            comp[0].add_(terms[0])
+        for p in range(1, len(comp)):
             if terms[p] is None:
-                rows[p].zero_()
+                comp[p].zero_()
             elif self.k is not None and p == 1 and t > 0:  # total dL/dc_{t-1} includes k_{t-1} dL/dh_{t-1}
-                torch.addcmul(terms[p], rows[0], self.k[t - 1], out=rows[p])
+                torch.addcmul(terms[p], comp[0], self.k[t - 1], out=comp[p])
             else:
-                rows[p] = terms[p]
+                comp[p].copy_(terms[p])
         return d_in
 
 
@@ -160,10 +168,12 @@ def bptt(
         _StepViews(loc, w, need_input=layer > 0 or (per_row and input_flow))
         for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
     ]
-    d = [torch.zeros(C, R, H, device=dev, dtype=dt) for _ in range(L)]  # adjoint of S^l_s, one row per loss term
+    # adjoint of S^l_s, one row per loss term; the (C, R, 1, H) view broadcasts against gate blocks
+    d4 = [torch.zeros(C, R, 1, H, device=dev, dtype=dt) for _ in range(L)]
+    d = [x.view(C, R, H) for x in d4]
     total = torch.zeros(T, L, C, H, device=dev, dtype=dt)  # adjoint of S_s for the summed loss
     total_at = total.unbind(0)
-    d_top_at = d_top.unbind(0)
+    inject_at = views[-1].injection(d_top)
     flow_state = torch.zeros(T, C, R, device=dev, dtype=torch.float64) if per_row else None  # [s][c][t]
     flow_input = torch.zeros(T, R, device=dev, dtype=torch.float64) if per_row and input_flow else None
 
@@ -173,11 +183,11 @@ def bptt(
             rows = d[layer][:, lo:]
             view = views[layer]
             if layer == L - 1:
-                view.add_to_h(rows[:, :1], d_top_at[s], s)  # L_s's own term (row s, or the single summed row)
+                rows[:, 0] += inject_at[s]  # L_s's own term (row s, or the single summed row)
                 if per_row:
                     torch.linalg.vector_norm(rows, dim=-1, dtype=torch.float64, out=flow_state[s, :, lo:])
             torch.sum(rows, 1, out=total_at[s][layer])
-            d_in = view.backward(rows, s)
+            d_in = view.backward(rows, d4[layer][:, lo:], s)
             if layer > 0:  # this layer's input is the layer below's h at the same step
                 views[layer - 1].add_to_h(d[layer - 1][:, lo:], d_in, s)
             elif flow_input is not None:
