@@ -53,14 +53,19 @@ class _StepViews:
     """One layer's local derivatives, rewritten for the time loop and cut into per-step views once.
 
     Rows carry each state component's *total* derivative. For the LSTM that is (dL/dh_t, dL/dc_t)
-    with dL/dc_t = (carried part) + dL/dh_t * dh_t/dc_t, which is what the flow matrices report and
-    what the gates need: in this basis every gate block reads one component only, so the step costs
-    fewer elementwise passes. A component u with no same-step coupling is unchanged (RNN, GRU).
+    with dL/dc_t = (carried part) + dL/dh_t * dh_t/dc_t, which is what the flow matrices report. In
+    this basis each LSTM gate block is driven by one component only (o by h; i, f, g by c).
+
+    The step's matmul is regrouped: instead of (rows x G*H) @ W_hh (G*H x H) it forms, per component,
+    the H x H matrix sum_g diag(coef[c, g]) W_hh[g] over the gate blocks that component drives, and
+    multiplies the rows by that: the same result with G times fewer flops per row (2 for the LSTM,
+    3 for the GRU), while building the small matrix costs the same for every number of rows.
     Only the non-zero entries of `direct` are kept (the Elman RNN has none).
     """
 
     def __init__(self, loc: LocalDerivatives, w: LayerWeights, need_input: bool) -> None:
         C = loc.direct.shape[-2]
+        G, H = loc.coef_gh.shape[-2:]
         k = loc.dh_dc
         self.k = None if k is None else k.unbind(0)
         coef_gh, coef_gi, direct = loc.coef_gh, loc.coef_gi, loc.direct
@@ -72,28 +77,34 @@ class _StepViews:
                 else torch.stack([coef_gi[:, 0] - k.unsqueeze(1) * coef_gi[:, 1], coef_gi[:, 1]], 1)
             )
             direct = torch.stack([direct[:, 0] - k.unsqueeze(1) * direct[:, 1], direct[:, 1]], 1)
-        self.same_gi = coef_gi is coef_gh
-        self.coef_gh = self._split(coef_gh, C)
-        if not self.same_gi:
-            self.coef_gi = self._split(coef_gi, C)
+        same_gi = coef_gi is coef_gh
+        W_hh = w.W_hh.view(G, H, H)
+        W_ih = w.W_ih.view(G, H, -1)
+        # with gi and gh sharing their adjoint, [W_hh | W_ih] gives the input's adjoint in the same matmul
+        W_gh = torch.cat([W_hh, W_ih], 2) if need_input and same_gi else W_hh
+        self.gh = [self._blocks(coef_gh[:, c], W_gh) for c in range(C)]
+        self.gi = [self._blocks(coef_gi[:, c], W_ih) for c in range(C)] if need_input and not same_gi else None
         self.direct = [(c, p, direct[:, c, p].unbind(0)) for c in range(C) for p in range(C) if direct[:, c, p].any()]
-        self.need_input = need_input
-        # with gi and gh sharing their adjoint, one matmul with [W_hh | W_ih] serves both
-        self.W = torch.cat([w.W_hh, w.W_ih], 1) if need_input and self.same_gi else w.W_hh
-        self.W_ih = w.W_ih
 
     @staticmethod
-    def _split(coef: Tensor, C: int) -> list:
-        """[c][t] -> per-step views (G, H)."""
-        return [coef[:, c].unbind(0) for c in range(C)]
+    def _blocks(coef: Tensor, W: Tensor) -> tuple[list, Tensor] | None:
+        """The gate blocks one component drives: per-step factors (n, H, 1) and weights (n, H, N)."""
+        active = [g for g in range(coef.shape[1]) if coef[:, g].any()]
+        if not active:
+            return None
+        return coef[:, active].unsqueeze(-1).unbind(0), W[active]
 
     @staticmethod
-    def _contract(parts: tuple[Tensor, ...], coef: list, t: int) -> Tensor:
-        """sum_c parts[c] * coef[c][t] for parts[c] (R, 1, H): the adjoint of gi or gh, (R, G*H)."""
-        out = parts[0] * coef[0][t]
-        for c in range(1, len(coef)):
-            out = torch.addcmul(out, parts[c], coef[c][t])
-        return out.flatten(1)
+    def _apply(parts: tuple[Tensor, ...], blocks: list, t: int) -> Tensor:
+        """sum_c parts[c] @ (sum_g diag(coef[t, c, g]) W[g]): (R, N)."""
+        out = None
+        for part, entry in zip(parts, blocks, strict=True):
+            if entry is None:
+                continue
+            factors, W = entry
+            M = (factors[t] * W).sum(0) if W.shape[0] > 1 else factors[t][0] * W[0]
+            out = part @ M if out is None else torch.addmm(out, part, M)
+        return out
 
     def injection(self, d_top: Tensor) -> tuple[Tensor, ...]:
         """Per step, what adding d_top[t] to dL/dh_t adds to every component (T x (C, H))."""
@@ -107,26 +118,23 @@ class _StepViews:
         if self.k is not None:
             rows[1].addcmul_(value, self.k[t])
 
-    def backward(self, rows: Tensor, rows4: Tensor, t: int) -> Tensor | None:
+    def backward(self, rows: Tensor, t: int) -> Tensor | None:
         """Overwrite rows (C, R, H), the adjoint of S_t, with the adjoint of S_{t-1}; return the
-        adjoint of this step's input. rows4 is the same memory seen as (C, R, 1, H)."""
+        adjoint of this step's input (None when it is not needed)."""
         H = rows.shape[-1]
-        parts = rows4.unbind(0)
-        d_gh = self._contract(parts, self.coef_gh, t)
-        d_in = None
-        if self.need_input and not self.same_gi:
-            d_in = self._contract(parts, self.coef_gi, t) @ self.W_ih
         comp = rows.unbind(0)
         terms: list[Tensor | None] = [None] * len(comp)  # direct terms, read before rows change
         for c, p, factor in self.direct:
             term = comp[c] * factor[t]
             terms[p] = term if terms[p] is None else terms[p] + term
-        if self.W.shape[1] == H:
-            torch.mm(d_gh, self.W, out=comp[0])
-        else:  # [W_hh | W_ih]: the state's and the input's adjoints from one matmul
-            out = d_gh @ self.W
+        out = self._apply(comp, self.gh, t)
+        d_in = self._apply(comp, self.gi, t) if self.gi is not None else None
+        if out is None:  # no gate reaches h_{t-1} (all factors zero, e.g. every ReLU off)
+            comp[0].zero_()
+        else:
             comp[0].copy_(out[:, :H])
-            d_in = out[:, H:]
+            if out.shape[1] > H:
+                d_in = out[:, H:]
         if terms[0] is not None:
             comp[0].add_(terms[0])
         for p in range(1, len(comp)):
@@ -168,9 +176,7 @@ def bptt(
         _StepViews(loc, w, need_input=layer > 0 or (per_row and input_flow))
         for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
     ]
-    # adjoint of S^l_s, one row per loss term; the (C, R, 1, H) view broadcasts against gate blocks
-    d4 = [torch.zeros(C, R, 1, H, device=dev, dtype=dt) for _ in range(L)]
-    d = [x.view(C, R, H) for x in d4]
+    d = [torch.zeros(C, R, H, device=dev, dtype=dt) for _ in range(L)]  # adjoint of S^l_s, one row per loss term
     total = torch.zeros(T, L, C, H, device=dev, dtype=dt)  # adjoint of S_s for the summed loss
     total_at = total.unbind(0)
     inject_at = views[-1].injection(d_top)
@@ -187,7 +193,7 @@ def bptt(
                 if per_row:
                     torch.linalg.vector_norm(rows, dim=-1, dtype=torch.float64, out=flow_state[s, :, lo:])
             torch.sum(rows, 1, out=total_at[s][layer])
-            d_in = view.backward(rows, d4[layer][:, lo:], s)
+            d_in = view.backward(rows, s)
             if layer > 0:  # this layer's input is the layer below's h at the same step
                 views[layer - 1].add_to_h(d[layer - 1][:, lo:], d_in, s)
             elif flow_input is not None:
