@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import plotly
 import torch
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -21,10 +20,10 @@ from app.settings import Settings, get_settings, threads_per_worker
 from models.device import pick_device
 
 ROOT = Path(__file__).resolve().parent.parent
-# Local copies of the CDN assets, installed at set-up (npm ci; the plotly wheel), never committed.
+# Local copies of the CDN assets, installed at set-up by npm ci (package-lock.json), never committed.
 VENDOR = {
     "/vendor/htmx": ROOT / "node_modules" / "htmx.org" / "dist",
-    "/vendor/plotly": Path(plotly.__file__).parent / "package_data",
+    "/vendor/plotly": ROOT / "node_modules" / "plotly.js-cartesian-dist-min",
 }
 
 

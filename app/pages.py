@@ -8,7 +8,7 @@ The page validates nothing itself: knobs go to the API as typed, and the API's 4
 on the page. Limits and defaults for the form come from the API's request schema when it is there.
 
 htmx and plotly.js load from a CDN first; the page falls back to the local copies that create_app mounts
-under /vendor (htmx from node_modules/, plotly.min.js from the plotly Python package).
+under /vendor (htmx and plotly.js's cartesian bundle, both from node_modules/ via npm ci).
 """
 
 from __future__ import annotations
@@ -144,14 +144,12 @@ def _use_cdn(request: Request) -> bool:
 @lru_cache
 def plotly_version() -> str:
     head = _plotly_path().read_text(encoding="utf-8", errors="ignore")[:400]
-    match = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", head)
+    match = re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", head)
     return match.group(1) if match else "latest"
 
 
 def _plotly_path() -> Path:
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return ROOT / "node_modules" / "plotly.js-cartesian-dist-min" / "plotly-cartesian.min.js"
 
 
 @lru_cache

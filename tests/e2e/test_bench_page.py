@@ -344,7 +344,8 @@ def test_offline_fallback_and_time_to_interactive(server, new_page):
         "controls_live_s": round(controls_s, 3),
         "interactive_s": round(interactive_s, 3),
         "plotly_loaded_ms": round(page.evaluate(
-            "performance.getEntriesByType('resource').filter(r => r.name.endsWith('/vendor/plotly/plotly.min.js'))"
+            "performance.getEntriesByType('resource')"
+            ".filter(r => r.name.endsWith('/vendor/plotly/plotly-cartesian.min.js'))"
             ".map(r => r.responseEnd)[0] || 0"), 1),
         "dom_content_loaded_ms": round(nav["domContentLoadedEventEnd"], 1),
         "load_event_ms": round(nav["loadEventEnd"], 1),

@@ -69,8 +69,8 @@ def test_assets_load_from_a_cdn_with_local_copies_behind_them():
     with client() as c:
         html = c.get("/bench").text
         assert "https://cdn.jsdelivr.net/npm/htmx.org@" in html and "/vendor/htmx/htmx.min.js" in html
-        assert "https://cdn.plot.ly/plotly-" in html and "/vendor/plotly/plotly.min.js" in html
-        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly.min.js", "/static/js/panels.js",
+        assert "plotly.js-cartesian-dist-min@" in html and "/vendor/plotly/plotly-cartesian.min.js" in html
+        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly-cartesian.min.js", "/static/js/panels.js",
                       "/static/js/bench.js"):
             r = c.get(local)
             assert r.status_code == 200 and len(r.content) > 1000
@@ -82,4 +82,4 @@ def test_without_the_cdn_the_page_names_only_local_copies():
     with TestClient(create_app(Settings(use_cdn=False))) as c:
         html = c.get("/bench").text
     assert "cdn." not in html
-    assert 'src="/vendor/htmx/htmx.min.js"' in html and 'src="/vendor/plotly/plotly.min.js"' in html
+    assert 'src="/vendor/htmx/htmx.min.js"' in html and 'src="/vendor/plotly/plotly-cartesian.min.js"' in html
