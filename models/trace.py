@@ -14,7 +14,7 @@ flagged, so the web layer can send them as null.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -87,7 +87,6 @@ class RecurrentTrace:
     grad_norm_after_clip: float
     truncated_vs_full: dict[str, float] | None  # cosine and norm ratio of the parameter gradient
     backward_overflow: np.ndarray  # (T,) bool
-    extra: dict = field(default_factory=dict)
 
     @property
     def overflow(self) -> np.ndarray:

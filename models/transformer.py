@@ -25,7 +25,7 @@ to the input representation x_s. Every loss term is one row of a single batched 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -236,7 +236,6 @@ class TransformerTrace:
     grad_norm_before_clip: float
     grad_norm_after_clip: float
     backward_overflow: np.ndarray  # (T,) bool
-    extra: dict = field(default_factory=dict)
 
     @property
     def overflow(self) -> np.ndarray:
