@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import models.transformer as transformer
 from tests.app.conftest import parse_sse, strict_json
-
-transformer = pytest.importorskip("models.transformer")
 
 TEXT = "attention is all you need"
 KNOBS = {"arch": "transformer", "text": TEXT, "layers": 2, "heads": 2, "d_model": 16, "d_ff": 32, "seed": 5,
@@ -75,8 +74,7 @@ def test_a_checkpoint_fixes_the_model_so_shape_knobs_leave_the_cache_key():
 def test_characters_outside_a_checkpoints_vocabulary_are_a_422_on_text(client):
     from models.checkpoints import checkpoint_path
 
-    if not checkpoint_path("transformer-induction").exists():
-        pytest.skip("checkpoint not built here (scripts/pretrain.py)")
+    assert checkpoint_path("transformer-induction").exists(), "the committed checkpoint is missing"
     knobs = {"arch": "transformer", "text": "abc\u00e9", "checkpoint": "transformer-induction"}
     response = client.post("/api/trace", json=knobs)
     assert response.status_code == 422
