@@ -57,6 +57,11 @@ class Cell(Protocol):
         """Local derivatives, vectorised: prev and new are (..., C, H) stacked states."""
         ...
 
+    def replay(self, gi: Tensor, gh: Tensor, h: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """Every step's new state (T, C, H) and gates, given the h sequence (T, H) a fused kernel made:
+        what `step` computes, vectorised over time wherever the cell allows it."""
+        ...
+
 
 def split_gates(x: Tensor, n: int) -> tuple[Tensor, ...]:
     return x.chunk(n, dim=-1)

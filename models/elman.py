@@ -48,6 +48,9 @@ class ElmanCell:
         h = self.act.phi(gi + gh)
         return (h,), {}
 
+    def replay(self, gi: Tensor, gh: Tensor, h: Tensor):
+        return h.unsqueeze(-2), {}
+
     def local(self, gi: Tensor, gh: Tensor, prev: Tensor, new: Tensor) -> LocalDerivatives:
         a = gi + gh
         d = self.act.dphi(a, new[..., 0, :])  # (..., H)

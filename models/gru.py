@@ -32,6 +32,14 @@ class GRUCell:
         h = (1 - z) * n + z * h_prev
         return (h,), {"r": r, "z": z, "n": n}
 
+    def replay(self, gi: Tensor, gh: Tensor, h: Tensor):
+        gi_r, gi_z, gi_n = split_gates(gi, 3)
+        gh_r, gh_z, gh_n = split_gates(gh, 3)
+        r = torch.sigmoid(gi_r + gh_r)
+        z = torch.sigmoid(gi_z + gh_z)
+        n = torch.tanh(gi_n + r * gh_n)
+        return h.unsqueeze(-2), {"r": r, "z": z, "n": n}
+
     def local(self, gi: Tensor, gh: Tensor, prev: Tensor, new: Tensor) -> LocalDerivatives:
         gi_r, gi_z, gi_n = split_gates(gi, 3)
         gh_r, gh_z, gh_n = split_gates(gh, 3)

@@ -29,6 +29,15 @@ class LSTMCell:
         h = o * torch.tanh(c)
         return (h, c), {"i": i, "f": f, "g": g, "o": o}
 
+    def replay(self, gi: Tensor, gh: Tensor, h: Tensor):
+        a_i, a_f, a_g, a_o = split_gates(gi + gh, 4)
+        i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+        c, ig = torch.empty_like(h), i * g
+        c_prev = h.new_zeros(h.shape[1:])
+        for t in range(len(h)):  # the cell state is the one recurrence left: c_t = f_t * c_{t-1} + i_t * g_t
+            c_prev = torch.addcmul(ig[t], f[t], c_prev, out=c[t])
+        return torch.stack([h, c], -2), {"i": i, "f": f, "g": g, "o": o}
+
     def local(self, gi: Tensor, gh: Tensor, prev: Tensor, new: Tensor) -> LocalDerivatives:
         a_i, a_f, a_g, a_o = split_gates(gi + gh, 4)
         i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)

@@ -173,9 +173,7 @@ def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | 
 
         local = [model.cell.local(r.gi, r.gh, r.states[:-1], r.states[1:]) for r in run.layers]
         weights = [LayerWeights(*model.weights(layer)[:2]) for layer in range(L)]
-        rows = bptt(
-            local, weights, d_top, per_row=True, truncation=options.truncation, input_flow=options.input_flow
-        )
+        rows = bptt(local, weights, d_top, per_row=True, truncation=options.truncation, input_flow=options.input_flow)
         grads = _parameter_grads(model, tokens, run, rows.d_gi, rows.d_gh, d_logits)
 
         truncated_vs_full = None

@@ -117,3 +117,15 @@ def test_a_dead_relu_network_has_zero_gradients_not_an_error():
         "ab", RecurrentConfig(arch="rnn", activation="relu", hidden_size=2, layers=3, seed=2**31 - 1)
     )
     assert np.isfinite(trace.grad_flow).all() and np.isfinite(trace.grad_norm_before_clip)
+
+
+def test_step_matrices_built_in_chunks_give_the_same_flow(monkeypatch):
+    """The regrouped per-step matrices are built a few steps at a time; chunk edges must not show."""
+    import models.bptt
+
+    knobs = dict(arch="lstm", hidden_size=12, layers=2, seed=2)
+    whole = trace_recurrent(TEXT, RecurrentConfig(**knobs))
+    monkeypatch.setattr(models.bptt, "_MATRIX_BYTES", 3 * 2 * 12 * 24 * 4)  # 3 steps per chunk
+    chunked = trace_recurrent(TEXT, RecurrentConfig(**knobs))
+    np.testing.assert_allclose(chunked.grad_flow, whole.grad_flow, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(chunked.grad_h, whole.grad_h, rtol=1e-6, atol=1e-12)

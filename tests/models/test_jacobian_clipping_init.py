@@ -185,3 +185,16 @@ def test_device_choice_defaults_to_cpu_without_cuda():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             pick_device("cuda")
+
+
+@pytest.mark.parametrize(
+    "knobs", [dict(arch="lstm", layers=2), dict(arch="gru"), dict(arch="rnn", spectral_norm=1.5)], ids=str
+)
+def test_lanczos_that_stops_early_still_finds_sigma_max(knobs):
+    """State spaces larger than the first convergence check (n = 48-192): steps leave the batch as
+    their residual bound allows, and each must still be the top singular value, not a lower one."""
+    text = (TEXT * 2)[:40]
+    trace = trace_recurrent(text, RecurrentConfig(hidden_size=48, seed=11, **knobs))
+    model, tokens = build(text, hidden_size=48, seed=11, **knobs)
+    expected = torch.linalg.matrix_norm(explicit_step_jacobians(model, tokens).double(), ord=2).numpy()
+    np.testing.assert_allclose(trace.jacobian_norm, expected, rtol=1e-5)

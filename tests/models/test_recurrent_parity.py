@@ -66,3 +66,23 @@ def test_probabilities_are_the_softmax_of_the_readout():
     nll = -np.log(trace.probs[np.arange(len(TEXT) - 1), trace.tokens[1:]])
     np.testing.assert_allclose(trace.loss, nll, rtol=1e-4)
     assert trace.total_loss == pytest.approx(float(trace.loss.sum()), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [*CASES, dict(arch="rnn", activation="sigmoid"), dict(arch="lstm", layers=3), dict(arch="gru", layers=2)],
+    ids=["rnn-tanh", "rnn-relu", "lstm", "gru", "rnn-sigmoid", "lstm-3", "gru-2"],
+)
+def test_fused_replay_equals_the_gate_by_gate_loop(knobs):
+    """The trace takes h from torch.nn's fused kernel and replays gates from it; the loop is the reference."""
+    model, tokens = build(TEXT[:40], hidden_size=10, seed=3, **knobs)
+    with torch.no_grad():
+        loop, fused = model.unroll(tokens, fused=False), model.unroll(tokens, fused=True)
+    assert (model.torch_layer(0) is None) == (knobs.get("activation") == "sigmoid")
+    for a, b in zip(loop.layers, fused.layers, strict=True):
+        for name in ("gi", "gh", "states"):
+            torch.testing.assert_close(getattr(b, name), getattr(a, name), atol=2e-6, rtol=0)
+        assert set(a.gates) == set(b.gates)
+        for g in a.gates:
+            torch.testing.assert_close(b.gates[g], a.gates[g], atol=2e-6, rtol=0)
+    torch.testing.assert_close(fused.logits, loop.logits, atol=2e-6, rtol=0)
