@@ -61,10 +61,14 @@ def cache_key(knobs: dict[str, Any]) -> bytes:
 
 class TraceService:
     def __init__(self, workers: int, cache_size: int, device: str, torch_threads: int | None = None,
-                 cache_megabytes: int = 512, engine: Callable[[dict[str, Any], str], Any] = run_trace) -> None:
+                 cache_megabytes: int = 512, engine: Callable[..., Any] = run_trace) -> None:
         init = (torch.set_num_threads, (torch_threads,)) if torch_threads else (None, ())
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-trace", initializer=init[0],
                                        initargs=init[1])
+        # one helper thread per worker: a trace hands its Jacobian norms to it and runs BPTT meanwhile,
+        # so a lone request uses two cores; under full load the same work just interleaves
+        self.helper = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-helper", initializer=init[0],
+                                         initargs=init[1])
         self.cache_size, self.device, self.engine = cache_size, device, engine
         self.cache_bytes = cache_megabytes * 2**20  # traces differ in size by 1000x: count bytes too
         self._cached_bytes = 0
@@ -78,7 +82,7 @@ class TraceService:
             with self._lock:
                 self.stats["computations"] += 1
             t0 = time.perf_counter()
-            trace = self.engine(knobs, self.device)
+            trace = self.engine(knobs, self.device, self.helper)
             t1 = time.perf_counter()
             payload = trace_payload(trace, knobs)
             t2 = time.perf_counter()
@@ -140,3 +144,4 @@ class TraceService:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.helper.shutdown(wait=False, cancel_futures=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from concurrent.futures import Executor
 from typing import Any
 
 from app.errors import KnobError
@@ -65,8 +66,9 @@ def _field_of(message: str) -> str:
     return named[0] if named else "arch"
 
 
-def run_trace(knobs: dict[str, Any], device: str):
-    """The engine's trace for canonical knobs; its ValueErrors become KnobErrors naming the field."""
+def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None):
+    """The engine's trace for canonical knobs; its ValueErrors become KnobErrors naming the field.
+    helper: a thread the recurrent engine may hand part of the work to (see trace_recurrent)."""
     options = TraceOptions(
         truncation=knobs.get("truncation"),
         clip_mode=knobs["clip_mode"],
@@ -85,7 +87,7 @@ def run_trace(knobs: dict[str, Any], device: str):
                 identity_init=knobs.get("identity_init", False),
                 forget_bias=knobs.get("forget_bias"),
             )
-            return trace_recurrent(knobs["text"], config, options)
+            return trace_recurrent(knobs["text"], config, options, helper=helper)
         tf = transformer_module()
         config = None  # a checkpoint brings its own config and vocabulary
         if knobs["checkpoint"] is None:

@@ -19,68 +19,48 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from models import kernels
 from models.bptt import LayerWeights
 from models.cell import LocalDerivatives
 
 FIRST_CHECK, CHECK_EVERY = 24, 4  # Lanczos iterations before the first convergence check, and between checks
 
 
-class _Steps:
-    """One layer's local derivatives for the rows (steps) still iterating, and J v / J^T u with them.
+class _Batch:
+    """The local derivatives of the steps (rows) still iterating, as the scripted kernels take them.
 
     direct is kept as its non-zero (c, p) entries only (the LSTM has two of four, the RNN none)."""
 
-    def __init__(self, loc: LocalDerivatives, w: LayerWeights) -> None:
-        self.coef_gh, self.coef_gi, self.direct_full, self.w = loc.coef_gh, loc.coef_gi, loc.direct, w
-        self.same = loc.coef_gi is loc.coef_gh
-        C = loc.direct.shape[-2]
-        self.pairs = [(c, p) for c in range(C) for p in range(C) if loc.direct[:, c, p].any()]
-        self.direct = {cp: loc.direct[:, cp[0], cp[1]] for cp in self.pairs}
+    def __init__(self, local: list[LocalDerivatives], weights: list[LayerWeights]) -> None:
+        C = local[0].direct.shape[-2]
+        self.same = [loc.coef_gi is loc.coef_gh for loc in local]
+        self.coef_gh = [loc.coef_gh for loc in local]
+        self.coef_gi = [loc.coef_gi for loc in local]
+        self.pairs = [[(c, p) for c in range(C) for p in range(C) if loc.direct[:, c, p].any()] for loc in local]
+        self.direct = [[loc.direct[:, c, p] for c, p in pairs] for loc, pairs in zip(local, self.pairs, strict=True)]
+        self.W_hh = [w.W_hh for w in weights]
+        self.W_ih = [w.W_ih for w in weights]
 
     def keep(self, rows: Tensor) -> None:
-        self.coef_gh = self.coef_gh[rows]
-        self.coef_gi = self.coef_gh if self.same else self.coef_gi[rows]
-        self.direct = {cp: d[rows] for cp, d in self.direct.items()}
+        self.coef_gh = [x[rows] for x in self.coef_gh]
+        self.coef_gi = [
+            gh if same else x[rows] for x, gh, same in zip(self.coef_gi, self.coef_gh, self.same, strict=True)
+        ]
+        self.direct = [[x[rows] for x in layer] for layer in self.direct]
 
-    def forward(self, v: Tensor, dx: Tensor | None) -> Tensor:
-        """J v for this layer: v (R, C, H) the previous state, dx (R, H) the change of the input."""
-        R, C, G, H = self.coef_gh.shape
-        out = (self.coef_gh * (v[:, 0] @ self.w.W_hh.t()).view(R, 1, G, H)).sum(2)
-        if dx is not None:
-            out += (self.coef_gi * (dx @ self.w.W_ih.t()).view(R, 1, G, H)).sum(2)
-        for (c, p), d in self.direct.items():
-            out[:, c].addcmul_(d, v[:, p])
-        return out
+    def jvp(self, v: Tensor) -> Tensor:
+        """J_t v_t for every row: v and the result are (R, L, C, H)."""
+        return kernels.jvp(v, self.coef_gh, self.coef_gi, self.W_hh, self.W_ih, self.pairs, self.direct)
 
-    def backward(self, u: Tensor) -> tuple[Tensor, Tensor | None]:
-        """J^T u: the adjoint of the previous state (R, C, H), and of the input (R, H) above layer 0."""
-        R, C, G, H = self.coef_gh.shape
-        d_gh = (u.unsqueeze(2) * self.coef_gh).sum(1).view(R, G * H)
-        d_gi = d_gh if self.same else (u.unsqueeze(2) * self.coef_gi).sum(1).view(R, G * H)
-        prev = torch.zeros_like(u)
-        prev[:, 0] = d_gh @ self.w.W_hh
-        for (c, p), d in self.direct.items():
-            prev[:, p].addcmul_(d, u[:, c])
-        return prev, d_gi
+    def vjp(self, u: Tensor) -> Tensor:
+        """J_t^T u_t for every row: u and the result are (R, L, C, H)."""
+        return kernels.vjp(u, self.coef_gh, self.coef_gi, self.same, self.W_hh, self.W_ih, self.pairs, self.direct)
 
-
-def jvp(layers: list[_Steps], v: Tensor) -> Tensor:
-    """J_t v_t for every row: v and the result are (R, L, C, H)."""
-    out = torch.empty_like(v)
-    for layer, steps in enumerate(layers):
-        out[:, layer] = steps.forward(v[:, layer], out[:, layer - 1, 0] if layer > 0 else None)
-    return out
-
-
-def vjp(layers: list[_Steps], u: Tensor) -> Tensor:
-    """J_t^T u_t for every row: u and the result are (R, L, C, H)."""
-    out = torch.empty_like(u)
-    carry = None  # adjoint reaching this layer's h through the layer above's input
-    for layer in range(len(layers) - 1, -1, -1):
-        u_l = u[:, layer] if carry is None else torch.cat([u[:, layer, :1] + carry.unsqueeze(1), u[:, layer, 1:]], 1)
-        out[:, layer], d_gi = layers[layer].backward(u_l)
-        carry = d_gi @ layers[layer].w.W_ih if layer > 0 else None
-    return out
+    def lanczos(self, v: Tensor, v_before: Tensor, b_before: Tensor, iterations: int, shape: list[int]):
+        """`iterations` Lanczos steps for every row (models.kernels.lanczos)."""
+        tiny = torch.finfo(v.dtype).tiny
+        args = (self.coef_gh, self.coef_gi, self.same, self.W_hh, self.W_ih, self.pairs, self.direct, shape, tiny)
+        return kernels.lanczos(v, v_before, b_before, iterations, *args)
 
 
 def top_ritz(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,39 +122,31 @@ def jacobian_norms(
         coef_gh, direct = (torch.where(finite.view(-1, 1, 1, 1), x, 0.0) for x in (loc.coef_gh, loc.direct))
         coef_gi = coef_gh if loc.coef_gi is loc.coef_gh else torch.where(finite.view(-1, 1, 1, 1), loc.coef_gi, 0.0)
         clean.append(LocalDerivatives(coef_gi, coef_gh, direct))
-    layers = [_Steps(loc, w) for loc, w in zip(clean, weights, strict=True)]
+    batch = _Batch(clean, weights)
     k = min(max_steps, n)
     dev, dt = local[0].direct.device, local[0].direct.dtype
     gen = torch.Generator().manual_seed(0)
     v = torch.randn(T, n, generator=gen).to(device=dev, dtype=dt)
     v = v / v.norm(dim=1, keepdim=True)
-    v_before = torch.zeros_like(v)
+    v_before, b_before = torch.zeros_like(v), torch.zeros(T, device=dev, dtype=dt)
     alpha, beta = torch.zeros(T, k, dtype=torch.float64), torch.zeros(T, k, dtype=torch.float64)
     rows = np.arange(T)  # the steps still iterating, as indices into 0..T-1
     sigma2 = np.zeros(T)
-    for j in range(k):
-        w = vjp(layers, jvp(layers, v.view(-1, L, C, H))).view(-1, n)  # J^T J v
-        if j > 0:
-            w -= beta[rows, j - 1 : j].to(dev, dt) * v_before
-        a = (w * v).sum(1)
-        w -= a.unsqueeze(1) * v
-        b = w.norm(dim=1)
-        alpha[rows, j], beta[rows, j] = a.double().cpu(), b.double().cpu()
-        # an exhausted Krylov space (beta = 0) continues with v = 0, adding zero eigenvalues
-        v_before, v = v, w / b.unsqueeze(1).clamp_min(torch.finfo(dt).tiny)
-        if j + 1 == k or (j + 1 >= FIRST_CHECK and (j + 1 - FIRST_CHECK) % CHECK_EVERY == 0):
-            top, residual = top_ritz(alpha[rows, : j + 1].numpy(), beta[rows, : j + 1].numpy())
-            sigma2[rows] = top
-            if j + 1 == n or j + 1 == k:
-                break
-            going = ~(residual <= rtol * np.abs(top))
-            if not going.any():
-                break
-            if not going.all():
-                keep = torch.from_numpy(np.flatnonzero(going)).to(dev)
-                rows = rows[going]
-                v, v_before = v[keep], v_before[keep]
-                for steps in layers:
-                    steps.keep(keep)
+    j = 0  # Lanczos steps taken
+    while j < k:
+        run = min(k, max(FIRST_CHECK, j + CHECK_EVERY)) - j  # iterations until the next check
+        v, v_before, b_before, a, b = batch.lanczos(v, v_before, b_before, run, [L, C, H])
+        alpha[rows, j : j + run], beta[rows, j : j + run] = a.double().cpu(), b.double().cpu()
+        j += run
+        top, residual = top_ritz(alpha[rows, :j].numpy(), beta[rows, :j].numpy())
+        sigma2[rows] = top
+        going = ~(residual <= rtol * np.abs(top))
+        if j >= n or not going.any():
+            break
+        if not going.all():
+            keep = torch.from_numpy(np.flatnonzero(going)).to(dev)
+            rows = rows[going]
+            v, v_before, b_before = v[keep], v_before[keep], b_before[keep]
+            batch.keep(keep)
     sigma = torch.from_numpy(np.sqrt(np.maximum(sigma2, 0))).to(device=dev, dtype=dt)
     return torch.where(finite, sigma, torch.nan)

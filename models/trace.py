@@ -13,6 +13,7 @@ flagged, so the web layer can send them as null.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -148,8 +149,21 @@ def _flat(grads: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.cat([g.reshape(-1) for g in grads.values()])
 
 
-def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | None = None) -> RecurrentTrace:
-    """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters)."""
+def _step_jacobians(model: CharRNN, local, weights) -> tuple[torch.Tensor, WeightStats]:
+    """The part of the trace that needs only the forward pass and the weights (it may run on a helper
+    thread: grad mode and the denormal flag are per thread, so it sets both itself)."""
+    with torch.no_grad(), flushed_denormals():
+        return jacobian_norms(local, weights), _weight_stats(model)
+
+
+def trace_recurrent(
+    text: str, config: RecurrentConfig, options: TraceOptions | None = None, *, helper: Executor | None = None
+) -> RecurrentTrace:
+    """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters).
+
+    helper: an executor on which the Jacobian norms (about half the work) run while this thread runs
+    BPTT; torch releases the GIL inside its kernels, so on an idle second core a trace takes about
+    0.6x the time. Without one, everything runs here."""
     options = options or TraceOptions()
     if len(text) < 2:
         raise ValueError("text must have at least 2 characters (a step and its next character)")
@@ -173,6 +187,7 @@ def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | 
 
         local = [model.cell.local(r.gi, r.gh, r.states[:-1], r.states[1:]) for r in run.layers]
         weights = [LayerWeights(*model.weights(layer)[:2]) for layer in range(L)]
+        side = helper.submit(_step_jacobians, model, local, weights) if helper is not None else None
         rows = bptt(local, weights, d_top, per_row=True, truncation=options.truncation, input_flow=options.input_flow)
         grads = _parameter_grads(model, tokens, run, rows.d_gi, rows.d_gh, d_logits)
 
@@ -186,7 +201,7 @@ def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | 
                 "norm_ratio": float(a.norm() / b.norm()),
             }
 
-        jac = jacobian_norms(local, weights)
+        jac, weight_stats = side.result() if side is not None else _step_jacobians(model, local, weights)
         clipped = clip_gradients(grads, options.clip_mode, options.clip_threshold)
 
         states = torch.stack([r.states[1:] for r in run.layers], 1)  # (T, L, C, H)
@@ -213,7 +228,7 @@ def trace_recurrent(text: str, config: RecurrentConfig, options: TraceOptions | 
             grad_flow_c=_np(rows.flow_state[:, :, 1]) if is_lstm else None,
             grad_flow_input=None if rows.flow_input is None else _np(rows.flow_input),
             jacobian_norm=_np(jac),
-            weight_stats=_weight_stats(model),
+            weight_stats=weight_stats,
             cuts=rows.cuts,
             params={k: _np(v) for k, v in model.state_dict().items()},
             grads={k: _np(v) for k, v in grads.items()},

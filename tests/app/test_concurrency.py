@@ -39,10 +39,10 @@ def test_sixty_identical_concurrent_requests_compute_once(live, monkeypatch):
 
 
 def _slow_engine(release: threading.Event, calls: list):
-    def engine(knobs, device):
+    def engine(knobs, device, helper):
         calls.append(knobs["seed"])
         release.wait(10)
-        return run_trace(knobs, device)
+        return run_trace(knobs, device, helper)
 
     return engine
 

@@ -89,11 +89,11 @@ def test_a_request_abandoned_while_queued_is_never_computed():
     with LiveServer(create_app(Settings(workers=1, device="cpu")), _free_port()) as live:
         engine = live.traces.engine
 
-        def gated(knobs, device):
+        def gated(knobs, device, helper):
             calls.append(knobs["seed"])
             if knobs["seed"] == 1:
                 release.wait(20)
-            return engine(knobs, device)
+            return engine(knobs, device, helper)
 
         live.traces.engine = gated
         busy = threading.Thread(target=httpx.post, args=(f"{live.url}/api/trace",),

@@ -79,7 +79,7 @@ def test_server_settings_tighten_the_limits():
 
 
 def test_engine_value_error_becomes_422_naming_the_field(client, monkeypatch):
-    def engine(text, config, options):
+    def engine(text, config, options, **_):
         raise ValueError("character 'é' is not in the vocabulary")
 
     monkeypatch.setattr("app.engine.trace_recurrent", engine)
@@ -90,7 +90,7 @@ def test_engine_value_error_becomes_422_naming_the_field(client, monkeypatch):
 def test_engine_errors_are_not_cached(client, monkeypatch):
     calls = []
 
-    def engine(text, config, options):
+    def engine(text, config, options, **_):
         calls.append(text)
         raise ValueError("truncation must be at least 1 (or None for full BPTT)")
 

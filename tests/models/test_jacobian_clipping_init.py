@@ -198,3 +198,16 @@ def test_lanczos_that_stops_early_still_finds_sigma_max(knobs):
     model, tokens = build(text, hidden_size=48, seed=11, **knobs)
     expected = torch.linalg.matrix_norm(explicit_step_jacobians(model, tokens).double(), ord=2).numpy()
     np.testing.assert_allclose(trace.jacobian_norm, expected, rtol=1e-5)
+
+
+def test_a_helper_thread_gives_the_same_trace():
+    """trace_recurrent may hand the Jacobian norms and weight statistics to another thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cfg = RecurrentConfig(arch="lstm", hidden_size=32, layers=2, seed=4)
+    alone = trace_recurrent(TEXT, cfg)
+    with ThreadPoolExecutor(1) as helper:
+        shared = trace_recurrent(TEXT, cfg, helper=helper)
+    np.testing.assert_allclose(shared.jacobian_norm, alone.jacobian_norm, rtol=1e-6)
+    assert shared.weight_stats == alone.weight_stats
+    np.testing.assert_array_equal(shared.grad_flow, alone.grad_flow)
