@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from models import kernels
 from models.cell import LocalDerivatives, step_backward
 
 
@@ -53,25 +54,32 @@ _MATRIX_BYTES = 2 * 2**20  # the per-step matrices are built this many bytes at 
 _FEW_ROWS = 8  # below this many rows, scaling the rows beats building the step's regrouped matrix
 
 
-class _StepViews:
-    """One layer's local derivatives, rewritten for the time loop.
+@dataclass
+class _Layer:
+    """One layer's local derivatives, rewritten for the time loop (models.kernels.bptt_sweep).
 
     Rows carry each state component's *total* derivative. For the LSTM that is (dL/dh_t, dL/dc_t)
     with dL/dc_t = (carried part) + dL/dh_t * dh_t/dc_t, which is what the flow matrices report. In
     this basis each LSTM gate block is driven by one component only (o by h; i, f, g by c).
 
     With many rows the step's matmul is regrouped: instead of scaling the rows per gate and
-    multiplying (rows x C*G*H) by the stacked W_hh, it multiplies (rows x C*H) by the matrix
-    M_t = [sum_g diag(coef[t, c, g]) W_hh[g]]_c: G times fewer flops per row (2 for the LSTM, 3 for
-    the GRU). The M_t are built in vectorised chunks of steps, ahead of the time loop that uses them.
-    Only the non-zero entries of `direct` are kept (the Elman RNN has none).
+    multiplying (rows x G*H) by W_hh, it multiplies (rows x C*H) by the matrix
+    M_t = [sum_g diag(coef[t, c, g]) W_hh[g]]_c: G/C times fewer flops per row. Only the non-zero
+    entries of `direct` are kept (the Elman RNN has none).
     """
 
-    def __init__(self, loc: LocalDerivatives, w: LayerWeights, need_input: bool) -> None:
+    coef_gh: Tensor  # (T, C, G, H)
+    coef_gi: Tensor
+    W_gh: Tensor  # (G*H, N): W_hh, or [W_hh | W_ih] when gi shares gh's adjoint and the input's is needed
+    W_gi: Tensor  # (G*H, in) when the input's adjoint needs its own product (the GRU), else empty
+    pairs: list[tuple[int, int]]  # non-zero direct entries (c, p): d state_c / d state_prev_p
+    direct: list[Tensor]  # their values (T, H)
+    k: Tensor | None  # LSTM: dh_t/dc_t (T, H)
+
+    @classmethod
+    def of(cls, loc: LocalDerivatives, w: LayerWeights, need_input: bool) -> _Layer:
         C = loc.direct.shape[-2]
-        G, self.H = loc.coef_gh.shape[-2:]
         k = loc.dh_dc
-        self.k = None if k is None else k.unbind(0)
         coef_gh, coef_gi, direct = loc.coef_gh, loc.coef_gi, loc.direct
         if k is not None:  # d_c = d_c_total - k d_h: move the k terms onto the h component
             coef_gh = torch.stack([coef_gh[:, 0] - k.unsqueeze(1) * coef_gh[:, 1], coef_gh[:, 1]], 1)
@@ -81,97 +89,27 @@ class _StepViews:
                 else torch.stack([coef_gi[:, 0] - k.unsqueeze(1) * coef_gi[:, 1], coef_gi[:, 1]], 1)
             )
             direct = torch.stack([direct[:, 0] - k.unsqueeze(1) * direct[:, 1], direct[:, 1]], 1)
-        same_gi = coef_gi is coef_gh
+        same_gi = loc.coef_gi is loc.coef_gh
         # with gi and gh sharing their adjoint, [W_hh | W_ih] gives the input's adjoint in the same matmul
         W_gh = torch.cat([w.W_hh, w.W_ih], 1) if need_input and same_gi else w.W_hh
-        self.gh = _Product(coef_gh, W_gh, G)
-        self.gi = _Product(coef_gi, w.W_ih, G) if need_input and not same_gi else None
-        self.n_out = W_gh.shape[1]
-        # direct[t, c, p]: what component c of the new state passes to component p of the old one
-        self.direct = [[(c, direct[:, c, p].unbind(0)) for c in range(C) if direct[:, c, p].any()] for p in range(C)]
+        W_gi = w.W_ih if need_input and not same_gi else w.W_ih.new_empty(0, 0)
+        pairs = [(c, p) for c in range(C) for p in range(C) if direct[:, c, p].any()]
+        return cls(coef_gh, coef_gi, W_gh, W_gi, pairs, [direct[:, c, p] for c, p in pairs], k)
 
-    def injection(self, d_top: Tensor) -> tuple[Tensor, ...]:
-        """Per step, what adding d_top[t] to dL/dh_t adds to every component (T x (C, H))."""
+    @staticmethod
+    def active(coef: Tensor) -> list[list[int]]:
+        """Per component, the gate blocks that ever drive it."""
+        return [[g for g in range(coef.shape[2]) if coef[:, c, g].any()] for c in range(coef.shape[1])]
+
+    def chunk(self, W: Tensor) -> int:
+        T, C, _, H = self.coef_gh.shape
+        return max(1, min(T, _MATRIX_BYTES // max(1, C * H * W.shape[1] * W.element_size())))
+
+    def injection(self, d_top: Tensor) -> Tensor:
+        """Per step, what adding d_top[t] to dL/dh_t adds to every component (T, C, H)."""
         if self.k is None:
-            return d_top.unsqueeze(1).unbind(0)
-        return torch.stack([d_top, torch.stack(self.k) * d_top], 1).unbind(0)
-
-    def add_to_h(self, rows: Tensor, value: Tensor, t: int) -> None:
-        """Add to dL/dh_t of rows (R, C, H), keeping the total dL/dc_t (which contains k * dL/dh_t) in step."""
-        rows[:, 0] += value
-        if self.k is not None:
-            rows[:, 1].addcmul_(value, self.k[t])
-
-    def backward(self, src: Tensor, dst: Tensor, t: int) -> Tensor | None:
-        """Write into dst (R, C, H) the adjoint of S_{t-1}, from src (R, C, H), the adjoint of S_t;
-        return the adjoint of this step's input (None when it is not needed)."""
-        H = self.H
-        out = self.gh.apply(src, t, dst[:, 0] if self.n_out == H else None)
-        if out is None:  # no gate reaches h_{t-1} (all factors zero, e.g. every ReLU off)
-            dst[:, 0].zero_()
-        elif self.n_out > H:
-            dst[:, 0].copy_(out[:, :H])
-        d_in = out[:, H:] if out is not None and self.n_out > H else None
-        if self.gi is not None:
-            d_in = self.gi.apply(src, t, None)
-        for p, terms in enumerate(self.direct):
-            target = dst[:, p]
-            for i, (c, factor) in enumerate(terms):
-                if p > 0 and i == 0:
-                    torch.mul(src[:, c], factor[t], out=target)
-                else:
-                    target.addcmul_(src[:, c], factor[t])
-            if p > 0 and not terms:
-                target.zero_()
-            if p == 1 and self.k is not None and t > 0:  # total dL/dc_{t-1} includes k_{t-1} dL/dh_{t-1}
-                target.addcmul_(dst[:, 0], self.k[t - 1])
-        return d_in
-
-
-class _Product:
-    """rows (R, C, H) -> sum_c rows_c @ (sum_g diag(coef[t, c, g]) W[g]): (R, N), for one step t.
-
-    coef is (T, C, G, H), W is (G*H, N). Few rows scale themselves per gate and meet W in one
-    matmul; many rows use the regrouped M_t (C*H, N), built for a chunk of steps at a time.
-    """
-
-    def __init__(self, coef: Tensor, W: Tensor, G: int) -> None:
-        T, C, _, H = coef.shape
-        self.coef, self.W, self.G = coef, W, G
-        self.active = [[g for g in range(G) if coef[:, c, g].any()] for c in range(C)]
-        self.none = not any(self.active)
-        self.W_blocks = W.view(G, H, -1)
-        self.chunk = max(1, min(T, _MATRIX_BYTES // (C * H * W.shape[1] * W.element_size())))
-        self.M: Tensor | None = None
-        self.M_from = T  # self.M holds steps [M_from, M_from + len(M))
-
-    def _matrix(self, t: int) -> Tensor:
-        if t < self.M_from:  # the time loop runs backwards: build the chunk that ends at t
-            lo = max(0, t + 1 - self.chunk)
-            coef = self.coef[lo : t + 1]
-            C, H = coef.shape[1], coef.shape[3]
-            M = self.M if self.M is not None and self.M.shape[0] == t + 1 - lo else None
-            M = torch.empty(t + 1 - lo, C, H, self.W.shape[1], dtype=coef.dtype, device=coef.device) if M is None else M
-            for c, gates in enumerate(self.active):
-                if not gates:
-                    M[:, c].zero_()
-                    continue
-                torch.mul(coef[:, c, gates[0], :, None], self.W_blocks[gates[0]], out=M[:, c])
-                for g in gates[1:]:
-                    M[:, c].addcmul_(coef[:, c, g, :, None], self.W_blocks[g])
-            self.M, self.M_from = M, lo
-        return self.M[t - self.M_from].flatten(0, 1)
-
-    def apply(self, rows: Tensor, t: int, out: Tensor | None) -> Tensor | None:
-        if self.none:
-            return None
-        R, C, H = rows.shape
-        if R >= _FEW_ROWS:
-            return torch.mm(rows.view(R, C * H), self._matrix(t), out=out)
-        scaled = rows[:, 0, None, :] * self.coef[t, 0]
-        for c in range(1, C):
-            scaled.addcmul_(rows[:, c, None, :], self.coef[t, c])
-        return torch.mm(scaled.view(R, self.G * H), self.W, out=out)
+            return d_top.unsqueeze(1)
+        return torch.stack([d_top, self.k * d_top], 1)
 
 
 def bptt(
@@ -192,44 +130,32 @@ def bptt(
     input_flow: with per_row, also the matrix ||dL_t/dx_s|| for the one-hot input (one more
     matmul per step with W_ih).
     """
-    T, H = d_top.shape
-    L = len(weights)
-    C = local[0].direct.shape[-2]
-    R = T if per_row else 1
-    cut = set(truncation_cuts(T, truncation))
-    dev, dt = d_top.device, d_top.dtype
+    T, L, dt = len(d_top), len(weights), d_top.dtype
+    cut = truncation_cuts(T, truncation)
 
-    views = [
-        _StepViews(loc, w, need_input=layer > 0 or (per_row and input_flow))
+    layers = [
+        _Layer.of(loc, w, need_input=layer > 0 or (per_row and input_flow))
         for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
     ]
-    # adjoint of S^l_s, one row per loss term; two buffers per layer, read one and write the other
-    buffers = [[torch.zeros(R, C, H, device=dev, dtype=dt) for _ in range(2)] for _ in range(L)]
-    total = torch.zeros(T, L, C, H, device=dev, dtype=dt)  # adjoint of S_s for the summed loss
-    total_at = total.unbind(0)
-    inject_at = views[-1].injection(d_top)
-    flow_state = torch.zeros(T, R, C, device=dev, dtype=torch.float64) if per_row else None  # [s][t][c]
-    flow_input = torch.zeros(T, R, device=dev, dtype=torch.float64) if per_row and input_flow else None
-
-    for s in range(T - 1, -1, -1):
-        lo = s if per_row else 0  # rows t < s are still zero: L_t does not depend on S_s
-        for layer in range(L - 1, -1, -1):
-            src, dst = buffers[layer][0][lo:], buffers[layer][1][lo:]
-            view = views[layer]
-            if layer == L - 1:
-                src[0] += inject_at[s]  # L_s's own term (row s, or the single summed row)
-                if per_row:
-                    torch.linalg.vector_norm(src, dim=-1, dtype=torch.float64, out=flow_state[s, lo:])
-            torch.sum(src, 0, out=total_at[s][layer])
-            d_in = view.backward(src, dst, s)
-            if layer > 0:  # this layer's input is the layer below's h at the same step
-                views[layer - 1].add_to_h(buffers[layer - 1][0][lo:], d_in, s)
-            elif flow_input is not None:
-                torch.linalg.vector_norm(d_in, dim=-1, dtype=torch.float64, out=flow_input[s, lo:])
-            buffers[layer].reverse()
-        if s in cut:
-            for pair in buffers:
-                pair[0].zero_()
+    total, flow_state, flow_input = kernels.bptt_sweep(
+        layers[-1].injection(d_top),
+        [x.coef_gh for x in layers],
+        [x.coef_gi for x in layers],
+        [x.W_gh for x in layers],
+        [x.W_gi for x in layers],
+        [_Layer.active(x.coef_gh) for x in layers],
+        [_Layer.active(x.coef_gi) if x.W_gi.numel() else [] for x in layers],
+        [x.W_gi.numel() > 0 for x in layers],
+        [x.pairs for x in layers],
+        [x.direct for x in layers],
+        [x.k if x.k is not None else d_top.new_empty(0) for x in layers],
+        [x.k is not None for x in layers],
+        [n for x in layers for n in (x.chunk(x.W_gh), x.chunk(x.W_gi) if x.W_gi.numel() else 1)],
+        per_row,
+        cut,
+        per_row and input_flow,
+        _FEW_ROWS,
+    )
     # gi and gh enter each step linearly, so their adjoints for the summed loss follow from the
     # summed state adjoint in one vectorised step over all t (in the carried basis step_backward uses)
     d_gi, d_gh = [], []
@@ -239,9 +165,9 @@ def bptt(
         d_gh.append(gh_adj)
     return BPTTResult(
         grad_state=_norm(total).to(dt),
-        flow_state=None if flow_state is None else flow_state.transpose(0, 1).to(dt),
-        flow_input=None if flow_input is None else flow_input.t().to(dt),
+        flow_state=flow_state.transpose(0, 1).to(dt) if per_row else None,
+        flow_input=flow_input.t().to(dt) if per_row and input_flow else None,
         d_gi=torch.stack(d_gi, 1),
         d_gh=torch.stack(d_gh, 1),
-        cuts=sorted(cut),
+        cuts=cut,
     )

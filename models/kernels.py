@@ -120,3 +120,135 @@ def _script(fn):
 jvp = _script(_jvp)
 vjp = _script(_vjp)
 lanczos = _script(_lanczos)
+
+
+def _regrouped(coef: Tensor, W: Tensor, active: list[list[int]], lo: int, hi: int) -> Tensor:
+    """M[t, c] = sum_g diag(coef[t, c, g]) W[g] for steps lo..hi-1: (hi - lo, C, H, N)."""
+    C, G, H = coef.size(1), coef.size(2), coef.size(3)
+    blocks = W.view(G, H, W.size(1))
+    M = torch.zeros(hi - lo, C, H, W.size(1), dtype=coef.dtype, device=coef.device)
+    for c in range(C):
+        for g in active[c]:
+            M[:, c].addcmul_(coef[lo:hi, c, g].unsqueeze(-1), blocks[g])
+    return M
+
+
+def _product(
+    rows: Tensor,
+    coef: Tensor,
+    W: Tensor,
+    active: list[list[int]],
+    t: int,
+    matrices: list[Tensor],
+    starts: list[int],
+    slot: int,
+    chunk: int,
+    few_rows: int,
+) -> Tensor:
+    """sum_c rows_c @ (sum_g diag(coef[t, c, g]) W[g]) for rows (R, C, H) and W (G*H, N): (R, N).
+
+    Few rows scale themselves per gate and meet W in one matmul. Many rows use the regrouped
+    matrix of step t, (C*H, N): G times fewer flops per row. Those are built `chunk` steps at a
+    time (the loop runs backwards in t) and kept in matrices[slot], starting at step starts[slot].
+    """
+    R, C, H = rows.size(0), rows.size(1), rows.size(2)
+    if R >= few_rows:
+        if t < starts[slot]:
+            lo = max(0, t + 1 - chunk)
+            matrices[slot] = _regrouped(coef, W, active, lo, t + 1)
+            starts[slot] = lo
+        return torch.mm(rows.reshape(R, C * H), matrices[slot][t - starts[slot]].reshape(C * H, W.size(1)))
+    scaled = rows[:, 0].unsqueeze(1) * coef[t, 0]
+    for c in range(1, C):
+        scaled.addcmul_(rows[:, c].unsqueeze(1), coef[t, c])
+    return torch.mm(scaled.reshape(R, coef.size(2) * H), W)
+
+
+def _bptt_sweep(
+    inject: Tensor,
+    coef_gh: list[Tensor],
+    coef_gi: list[Tensor],
+    W_gh: list[Tensor],
+    W_gi: list[Tensor],
+    active_gh: list[list[list[int]]],
+    active_gi: list[list[list[int]]],
+    has_gi: list[bool],
+    pairs: list[list[tuple[int, int]]],
+    direct: list[list[Tensor]],
+    k: list[Tensor],
+    has_k: list[bool],
+    chunks: list[int],
+    per_row: bool,
+    cuts: list[int],
+    input_flow: bool,
+    few_rows: int,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The backward time loop of models.bptt.bptt (which prepares these arguments and documents them).
+
+    Per layer: coefficients in the total-derivative basis (T, C, G, H), W_gh (G*H, N) with N = H,
+    or H + inputs when the input's adjoint rides along, W_gi for a separate input product, the
+    active gate blocks per component, the non-zero direct entries (c, p) -> (T, H), and the LSTM's
+    dh/dc (T, H). chunks: steps per regrouped-matrix build, two slots per layer (gh, gi).
+    Returns the summed adjoint (T, L, C, H), and with per_row the norms ||dL_t/dS_s|| as [s][t][c]
+    and ||dL_t/dx_s|| as [s][t] (float64), else empty tensors.
+    """
+    T, C, H = inject.size(0), inject.size(1), inject.size(2)
+    L = len(coef_gh)
+    R = T if per_row else 1
+    dt, dev = inject.dtype, inject.device
+    f64 = torch.float64
+    buffers: list[Tensor] = []  # two per layer: read the adjoint of S_s from one, write S_{s-1} into the other
+    for _ in range(2 * L):
+        buffers.append(torch.zeros(R, C, H, dtype=dt, device=dev))
+    current: list[int] = [0] * L
+    matrices: list[Tensor] = [torch.empty(0, dtype=dt, device=dev)] * (2 * L)
+    starts: list[int] = [T] * (2 * L)
+    total = torch.zeros(T, L, C, H, dtype=dt, device=dev)
+    flow_state = torch.zeros(T, R, C, dtype=f64, device=dev) if per_row else torch.empty(0, dtype=f64)
+    flow_input = torch.zeros(T, R, dtype=f64, device=dev) if per_row and input_flow else torch.empty(0, dtype=f64)
+    for s in range(T - 1, -1, -1):
+        lo = s if per_row else 0  # rows t < s are still zero: L_t does not depend on S_s
+        for layer in range(L - 1, -1, -1):
+            src = buffers[2 * layer + current[layer]][lo:]
+            dst = buffers[2 * layer + 1 - current[layer]][lo:]
+            if layer == L - 1:
+                src[0] += inject[s]  # L_s's own term (row s, or the single summed row)
+                if per_row:
+                    flow_state[s, lo:] = torch.linalg.vector_norm(src, 2.0, [-1], False, dtype=f64)
+            total[s, layer] = src.sum(0)
+            out = _product(
+                src, coef_gh[layer], W_gh[layer], active_gh[layer], s, matrices, starts, 2 * layer,
+                chunks[2 * layer], few_rows,
+            )  # fmt: skip
+            dst[:, 0] = out[:, :H]
+            d_in = out[:, H:]
+            if has_gi[layer]:
+                d_in = _product(
+                    src, coef_gi[layer], W_gi[layer], active_gi[layer], s, matrices, starts, 2 * layer + 1,
+                    chunks[2 * layer + 1], few_rows,
+                )  # fmt: skip
+            for p in range(C):  # direct terms; then the LSTM's total dL/dc_{s-1} adds k_{s-1} dL/dh_{s-1}
+                target = dst[:, p]
+                if p > 0:
+                    target.zero_()
+                for i in range(len(pairs[layer])):
+                    c, q = pairs[layer][i]
+                    if q == p:
+                        target.addcmul_(src[:, c], direct[layer][i][s])
+                if p == 1 and has_k[layer] and s > 0:
+                    target.addcmul_(dst[:, 0], k[layer][s - 1])
+            if layer > 0:  # this layer's input is the layer below's h at the same step
+                below = buffers[2 * (layer - 1) + current[layer - 1]][lo:]
+                below[:, 0] += d_in
+                if has_k[layer - 1]:
+                    below[:, 1].addcmul_(d_in, k[layer - 1][s])
+            elif per_row and input_flow:
+                flow_input[s, lo:] = torch.linalg.vector_norm(d_in, 2.0, [-1], False, dtype=f64)
+            current[layer] = 1 - current[layer]
+        if s in cuts:
+            for layer in range(L):
+                buffers[2 * layer + current[layer]].zero_()
+    return total, flow_state, flow_input
+
+
+bptt_sweep = _script(_bptt_sweep)
