@@ -122,14 +122,21 @@ vjp = _script(_vjp)
 lanczos = _script(_lanczos)
 
 
-def _regrouped(coef: Tensor, W: Tensor, active: list[list[int]], lo: int, hi: int) -> Tensor:
-    """M[t, c] = sum_g diag(coef[t, c, g]) W[g] for steps lo..hi-1: (hi - lo, C, H, N)."""
+def _regrouped(coef: Tensor, W: Tensor, active: list[list[int]], lo: int, hi: int, M: Tensor) -> Tensor:
+    """M[t, c] = sum_g diag(coef[t, c, g]) W[g] for steps lo..hi-1: (hi - lo, C, H, N), written into M
+    when it has that shape (a fresh multi-megabyte buffer per chunk costs page faults on every touch)."""
     C, G, H = coef.size(1), coef.size(2), coef.size(3)
     blocks = W.view(G, H, W.size(1))
-    M = torch.zeros(hi - lo, C, H, W.size(1), dtype=coef.dtype, device=coef.device)
+    if M.dim() != 4 or M.size(0) != hi - lo:
+        M = torch.empty(hi - lo, C, H, W.size(1), dtype=coef.dtype, device=coef.device)
     for c in range(C):
-        for g in active[c]:
-            M[:, c].addcmul_(coef[lo:hi, c, g].unsqueeze(-1), blocks[g])
+        if len(active[c]) == 0:
+            M[:, c].zero_()
+        for i, g in enumerate(active[c]):
+            if i == 0:
+                torch.mul(coef[lo:hi, c, g].unsqueeze(-1), blocks[g], out=M[:, c])
+            else:
+                M[:, c].addcmul_(coef[lo:hi, c, g].unsqueeze(-1), blocks[g])
     return M
 
 
@@ -155,7 +162,7 @@ def _product(
     if R >= few_rows:
         if t < starts[slot]:
             lo = max(0, t + 1 - chunk)
-            matrices[slot] = _regrouped(coef, W, active, lo, t + 1)
+            matrices[slot] = _regrouped(coef, W, active, lo, t + 1, matrices[slot])
             starts[slot] = lo
         return torch.mm(rows.reshape(R, C * H), matrices[slot][t - starts[slot]].reshape(C * H, W.size(1)))
     scaled = rows[:, 0].unsqueeze(1) * coef[t, 0]
