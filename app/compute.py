@@ -34,6 +34,13 @@ class TraceEntry:
     nbytes: int  # what keeping it costs: the body, the stream's events (about as big) and the arrays
     events: dict[int, str] = field(default_factory=dict)  # SSE data by event id, serialised once, lazily
 
+    def event(self, event_id: int, make: Callable[[], Any]) -> str:
+        """An event's JSON, serialised by the first stream (or summary request) that needs it, for all."""
+        raw = self.events.get(event_id)
+        if raw is None:
+            raw = self.events[event_id] = dumps(make()).decode()
+        return raw
+
 
 def _array_bytes(data: Any) -> int:
     if isinstance(data, np.ndarray):

@@ -11,7 +11,8 @@ from app.compute import TraceEntry
 from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
 from app.engine import transformer_checkpoints, transformer_module
 from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
-from app.serialize import norms_csv
+from app.routes.stream import summary_id
+from app.serialize import norms_csv, summary_event
 from app.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -92,6 +93,15 @@ async def post_trace(entry: BodyTrace) -> Response:
 async def get_trace_json(entry: QueryTrace) -> Response:
     """The same trace for knobs in the query string, as a file to download (the page's JSON export)."""
     return _json(entry, download=True)
+
+
+@router.get("/trace/summary", response_class=Response, responses=_UNPROCESSABLE)
+async def get_trace_summary(entry: QueryTrace) -> Response:
+    """Only what the stream's `summary` event carries (losses, clipping, cuts, the Pascanu quantities and
+    the T x T gradient-flow matrix): the page's compare strip needs this much of four traces."""
+    T = len(entry.payload["steps"])
+    raw = entry.event(summary_id(T), lambda: summary_event(entry.payload))
+    return Response(raw, media_type="application/json")
 
 
 @router.get("/trace.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})

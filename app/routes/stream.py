@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.deps import QueryKnobs, QueryTrace, ServiceDep
-from app.serialize import backward_event, dumps, meta_event, summary_event
+from app.serialize import backward_event, meta_event, summary_event
 
 router = APIRouter(prefix="/api", tags=["stream"])
 
@@ -30,6 +30,11 @@ def _events(payload: dict):
         yield "backward", lambda t=t: backward_event(payload, t)
     yield "summary", lambda: summary_event(payload)
     yield "done", lambda: {"events": 2 * T + 3}
+
+
+def summary_id(T: int) -> int:
+    """The summary's event id in a stream of T steps (meta, T forward, T backward, then summary)."""
+    return 2 * T + 1
 
 
 def resume_after(knobs: QueryKnobs, last_event_id: Annotated[int | None, Header(ge=-1)] = None) -> int:
@@ -57,9 +62,7 @@ async def stream_trace(
                 continue
             if interval_ms and name in ("forward", "backward"):
                 await anyio.sleep(interval_ms / 1000)
-            raw = entry.events.get(event_id)
-            if raw is None:  # the first stream of this trace serialises it; the class's other streams reuse it
-                raw = entry.events[event_id] = dumps(data()).decode()
+            raw = entry.event(event_id, data)  # serialised once; the class's other streams reuse it
             yield ServerSentEvent(raw_data=raw, event=name, id=str(event_id))
             sent += 1
             traces.count("stream_events")

@@ -272,7 +272,7 @@
     destroy() {
       this.pause();
       if (this.es) { this.es.close(); this.es = null; }
-      for (const es of (this.compare && this.compare.sources) || []) es.close();
+      if (this.compare) this.compare.abort.abort();
       if (window.Plotly) for (const d of $$(".plot", this.root)) if (d.data) Plotly.purge(d);
     }
 
@@ -393,19 +393,20 @@
     }
     runCompare(force) {
       if (this.compare && !force) return;
-      if (this.compare) for (const es of this.compare.sources) es.close();
+      if (this.compare) this.compare.abort.abort();
       $("#note-compare", this.root).hidden = true;
-      const state = { curves: {}, eta: {}, failed: {}, sources: [], ready: false, id: (this.compare ? this.compare.id : 0) + 1 };
+      const state = { curves: {}, eta: {}, failed: {}, ready: false, abort: new AbortController(),
+                      id: (this.compare ? this.compare.id : 0) + 1 };
       this.compare = state;
       const base = this.apiQuery();
       this.plotCompareLoading();
       fetch("/api/architectures").then((r) => r.json()).then((spec) => {
         const available = new Set(spec.architectures.filter((a) => a.available).map((a) => a.arch));
         for (const arch of ARCHS) if (!available.has(arch)) state.failed[arch] = true;
-        this.streamCompare(state, base, ARCHS.filter((a) => available.has(a)));
-      }, () => this.streamCompare(state, base, ARCHS));
+        this.fetchCompare(state, base, ARCHS.filter((a) => available.has(a)));
+      }, () => this.fetchCompare(state, base, ARCHS));
     }
-    streamCompare(state, base, archs) {
+    fetchCompare(state, base, archs) {
       if (this.compare !== state) return;
       let left = archs.length;
       const finish = () => { left -= 1; if (left === 0) { state.ready = true; this.schedule(); } };
@@ -413,21 +414,17 @@
       for (const arch of archs) {
         const q = new URLSearchParams(base);
         q.set("arch", arch);
-        const es = new EventSource(`${this.cfg.api.stream}?${q}`);
-        state.sources.push(es);
-        let settled = false;
-        es.addEventListener("summary", (e) => {
-          settled = true;
-          const summary = JSON.parse(e.data);
-          state.curves[arch] = gradientVsDistance(summary.grad_flow);
-          const bound = summary.pascanu && summary.pascanu.decay_bound;
-          state.eta[arch] = bound ? bound[bound.length - 1] : null;
-          es.close(); finish();
-        });
-        es.onerror = () => {
-          if (settled || es.readyState !== EventSource.CLOSED) return;
-          settled = true; state.failed[arch] = true; finish();
-        };
+        // the summary alone (a few percent of a whole trace): what a classroom's wifi should carry
+        fetch(`${this.cfg.api.summary}?${q}`, { signal: state.abort.signal }).then((r) => (r.ok ? r.json() : Promise.reject(r.status))).then(
+          (summary) => {
+            if (this.compare !== state) return;
+            state.curves[arch] = gradientVsDistance(summary.grad_flow);
+            const bound = summary.pascanu && summary.pascanu.decay_bound;
+            state.eta[arch] = bound ? bound[bound.length - 1] : null;
+            finish();
+          },
+          () => { if (this.compare !== state) return; state.failed[arch] = true; finish(); },
+        );
       }
     }
   }

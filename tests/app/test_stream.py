@@ -120,3 +120,16 @@ def test_a_finished_stream_tells_eventsource_to_stop_reconnecting(client):
     response = client.get("/api/trace/stream", params=KNOBS, headers={"Last-Event-ID": str(last)})
     assert response.status_code == 204 and response.content == b""
     assert client.get("/api/status").json()["computations"] == 0  # answered before any torch work
+
+
+def test_summary_endpoint_is_the_streams_summary_event(client):
+    """GET /api/trace/summary: the compare strip reads four of these instead of four whole streams."""
+    summary = client.get("/api/trace/summary", params=KNOBS)
+    assert summary.status_code == 200 and summary.headers["content-type"] == "application/json"
+    events = parse_sse(client.get("/api/trace/stream", params=KNOBS).text)
+    assert summary.json() == events[-2]["data"]
+    trace = client.post("/api/trace", json=KNOBS).json()
+    assert summary.json()["grad_flow"] == trace["backward"]["grad_flow"]
+    assert len(summary.content) < len(client.post("/api/trace", json=KNOBS).content) / 3
+    bad = client.get("/api/trace/summary", params={**KNOBS, "hidden_size": 0})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "hidden_size"
