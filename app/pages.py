@@ -183,7 +183,8 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         "view": view,
         "lang": lang,
         "i18n": t,
-        "api": {"stream": "/api/trace/stream", "summary": "/api/trace/summary", "json": "/api/trace.json", "csv": "/api/trace.csv"},
+        "api": {"stream": "/api/trace/stream", "summary": "/api/trace/summary", "json": "/api/trace.json",
+                "csv": "/api/trace.csv"},
     }
     return {
         "lang": lang,

@@ -149,11 +149,11 @@ def _flat(grads: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.cat([g.reshape(-1) for g in grads.values()])
 
 
-def _step_jacobians(model: CharRNN, local, weights) -> tuple[torch.Tensor, WeightStats]:
-    """The part of the trace that needs only the forward pass and the weights (it may run on a helper
-    thread: grad mode and the denormal flag are per thread, so it sets both itself)."""
+def _step_jacobians(local, weights) -> torch.Tensor:
+    """The part of the trace that needs only the forward pass (it may run on a helper thread: grad
+    mode and the denormal flag are per thread, so it sets both itself)."""
     with torch.no_grad(), flushed_denormals():
-        return jacobian_norms(local, weights), _weight_stats(model)
+        return jacobian_norms(local, weights)
 
 
 def trace_recurrent(
@@ -187,7 +187,7 @@ def trace_recurrent(
 
         local = [model.cell.local(r.gi, r.gh, r.states[:-1], r.states[1:]) for r in run.layers]
         weights = [LayerWeights(*model.weights(layer)[:2]) for layer in range(L)]
-        side = helper.submit(_step_jacobians, model, local, weights) if helper is not None else None
+        side = helper.submit(_step_jacobians, local, weights) if helper is not None else None
         rows = bptt(local, weights, d_top, per_row=True, truncation=options.truncation, input_flow=options.input_flow)
         grads = _parameter_grads(model, tokens, run, rows.d_gi, rows.d_gh, d_logits)
 
@@ -201,7 +201,8 @@ def trace_recurrent(
                 "norm_ratio": float(a.norm() / b.norm()),
             }
 
-        jac, weight_stats = side.result() if side is not None else _step_jacobians(model, local, weights)
+        weight_stats = _weight_stats(model)
+        jac = side.result() if side is not None else _step_jacobians(local, weights)
         clipped = clip_gradients(grads, options.clip_mode, options.clip_threshold)
 
         states = torch.stack([r.states[1:] for r in run.layers], 1)  # (T, L, C, H)

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from app.compute import TraceEntry
 from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
 from app.engine import transformer_checkpoints, transformer_module
-from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
 from app.routes.stream import summary_id
+from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
 from app.serialize import norms_csv, summary_event
 from app.settings import Settings
 
