@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-import app.routes.stream as stream_routes
+import app.compute
 from app.compute import TraceService
 from app.engine import run_trace
 from app.serialize import dumps
@@ -19,7 +19,7 @@ KNOBS = {"arch": "gru", "text": "sixty students, one teacher's knobs", "hidden_s
 
 def test_sixty_identical_concurrent_requests_compute_once(live, monkeypatch):
     serialised = []
-    monkeypatch.setattr(stream_routes, "dumps", lambda data: serialised.append(1) or dumps(data))
+    monkeypatch.setattr(app.compute, "dumps", lambda data: serialised.append(1) or dumps(data))
 
     async def sixty() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=60)
@@ -32,7 +32,8 @@ def test_sixty_identical_concurrent_requests_compute_once(live, monkeypatch):
     assert [r.status_code for r in responses] == [200] * 60
     assert len({r.content for r in responses[:30]}) == 1  # one body for everyone
     assert len({r.text for r in responses[30:]}) == 1
-    assert len(serialised) == 2 * len(KNOBS["text"]) + 3  # each event serialised once for all 30 streams
+    # the body once for all 30 POSTs, and each event once for all 30 streams
+    assert len(serialised) == 1 + 2 * len(KNOBS["text"]) + 3
     stats = live.traces.stats
     assert stats["computations"] == 1
     assert stats["joined"] + stats["cache_hits"] == 59
