@@ -201,17 +201,14 @@ def trace_recurrent(
                 "norm_ratio": float(a.norm() / b.norm()),
             }
 
-        weight_stats = _weight_stats(model)
-        jac = side.result() if side is not None else _step_jacobians(local, weights)
         clipped = clip_gradients(grads, options.clip_mode, options.clip_threshold)
-
         states = torch.stack([r.states[1:] for r in run.layers], 1)  # (T, L, C, H)
         gates = {g: torch.stack([r.gates[g] for r in run.layers], 1) for g in model.cell.gates}
         fwd_over = _not_finite_per_step(states, probs, *gates.values())
         fwd_over[:-1] |= ~torch.isfinite(loss)
-        bwd_over = _not_finite_per_step(rows.grad_state, rows.flow_state.transpose(0, 1), jac[:, None])
+        bwd_over = _not_finite_per_step(rows.grad_state, rows.flow_state.transpose(0, 1))
         is_lstm = config.arch == "lstm"
-        return RecurrentTrace(
+        fields = dict(  # everything but the Jacobian norms, made while the helper may still compute them
             config=config,
             options=options,
             vocab=vocab.chars,
@@ -228,8 +225,7 @@ def trace_recurrent(
             grad_flow=_np(rows.flow_state[:, :, 0]),
             grad_flow_c=_np(rows.flow_state[:, :, 1]) if is_lstm else None,
             grad_flow_input=None if rows.flow_input is None else _np(rows.flow_input),
-            jacobian_norm=_np(jac),
-            weight_stats=weight_stats,
+            weight_stats=_weight_stats(model),
             cuts=rows.cuts,
             params={k: _np(v) for k, v in model.state_dict().items()},
             grads={k: _np(v) for k, v in grads.items()},
@@ -238,5 +234,7 @@ def trace_recurrent(
             grad_norm_before_clip=float(total_norm(grads)),
             grad_norm_after_clip=float(total_norm(clipped)),
             truncated_vs_full=truncated_vs_full,
-            backward_overflow=_np(bwd_over),
         )
+        jac = side.result() if side is not None else _step_jacobians(local, weights)
+        bwd_over |= ~torch.isfinite(jac)
+        return RecurrentTrace(**fields, jacobian_norm=_np(jac), backward_overflow=_np(bwd_over))
