@@ -1,6 +1,7 @@
 """API speed: POST /api/trace for an LSTM of T=200, H=128 end to end through HTTP against a real uvicorn
-on loopback, over a fused torch.nn.LSTM forward+backward of the same size in this process; and the time
-to the first SSE event of a T=64 stream.
+on loopback, over a fused torch.nn.LSTM forward+backward of the same size in this process; the time
+to the first SSE event of a T=64 stream; and four different traces requested at once (a class whose
+learners turned different knobs), against four times one alone.
 
 Every request carries a new seed, so the cache never answers and every request computes. API and fused
 timings are interleaved so that load from elsewhere on the machine weighs on both alike.
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -105,7 +107,20 @@ def _first_events_ms(http: httpx.Client, seed: int) -> tuple[float, float]:
     raise RuntimeError("the stream ended without a forward event")
 
 
-def run(repeats: int = 9, stream_repeats: int = 15) -> dict[str, float]:
+def _concurrent_ms(base_url: str, seeds: list[int]) -> float:
+    """Wall time for len(seeds) different traces posted at once, each on its own connection."""
+    clients = [httpx.Client(base_url=base_url, timeout=300) for _ in seeds]
+    try:
+        with ThreadPoolExecutor(len(seeds)) as pool:
+            start = time.perf_counter()
+            list(pool.map(_post, clients, seeds))
+            return (time.perf_counter() - start) * 1e3
+    finally:
+        for client in clients:
+            client.close()
+
+
+def run(repeats: int = 9, stream_repeats: int = 15, concurrent_rounds: int = 3) -> dict[str, float]:
     """Flat numeric figures (bench.run prints and merges every suite's), all prefixed api_ or stream_."""
     device = pick_device(os.environ.get("UNROLLED_DEVICE", "auto"))
     threads_before = torch.get_num_threads()
@@ -128,6 +143,8 @@ def run(repeats: int = 9, stream_repeats: int = 15) -> dict[str, float]:
                 posts.append(_post(http, 1000 + i))
             cached = [_post(http, 1000 + repeats - 1)["total"] for _ in range(repeats)]  # the last trace, a hit
             firsts = [_first_events_ms(http, 2000 + i) for i in range(stream_repeats)]
+            url = f"http://127.0.0.1:{port}"
+            together = [_concurrent_ms(url, [3000 + 4 * r + i for i in range(4)]) for r in range(concurrent_rounds)]
     finally:
         torch.set_num_threads(threads_before)
         server.terminate()
@@ -150,6 +167,8 @@ def run(repeats: int = 9, stream_repeats: int = 15) -> dict[str, float]:
         "api_http_and_rest_ms": api_ms - median("engine") - median("payload") - median("serialize"),
         "api_cached_trace_ms": statistics.median(cached),  # the same knobs again: HTTP and transfer only
         "api_response_mb": posts[-1]["bytes"] / 2**20,
+        "api_4_concurrent_ms": statistics.median(together),  # 4 different traces posted at once (2 workers)
+        "api_4_concurrent_over_4_alone": statistics.median(together) / (4 * api_ms),
         "stream_first_event_ms": statistics.median(f for f, _ in firsts),
         "stream_first_forward_ms": statistics.median(f for _, f in firsts),
         "api_cuda": float(device.type == "cuda"),
