@@ -117,11 +117,14 @@ def jacobian_norms(
     finite = torch.stack(
         [torch.isfinite(x.flatten(1)).all(1) for loc in local for x in (loc.coef_gi, loc.coef_gh, loc.direct)]
     ).all(0)
-    clean = []
-    for loc in local:
-        coef_gh, direct = (torch.where(finite.view(-1, 1, 1, 1), x, 0.0) for x in (loc.coef_gh, loc.direct))
-        coef_gi = coef_gh if loc.coef_gi is loc.coef_gh else torch.where(finite.view(-1, 1, 1, 1), loc.coef_gi, 0.0)
-        clean.append(LocalDerivatives(coef_gi, coef_gh, direct))
+    clean = local
+    if not finite.all():  # zero the factors of overflowed steps; their norm is reported as NaN
+        clean = []
+        for loc in local:
+            coef_gh, direct = (torch.where(finite.view(-1, 1, 1, 1), x, 0.0) for x in (loc.coef_gh, loc.direct))
+            same = loc.coef_gi is loc.coef_gh
+            coef_gi = coef_gh if same else torch.where(finite.view(-1, 1, 1, 1), loc.coef_gi, 0.0)
+            clean.append(LocalDerivatives(coef_gi, coef_gh, direct))
     batch = _Batch(clean, weights)
     k = min(max_steps, n)
     dev, dt = local[0].direct.device, local[0].direct.dtype
