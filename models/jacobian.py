@@ -33,34 +33,37 @@ class _Batch:
 
     def __init__(self, local: list[LocalDerivatives], weights: list[LayerWeights]) -> None:
         C = local[0].direct.shape[-2]
-        self.same = [loc.coef_gi is loc.coef_gh for loc in local]
-        self.coef_gh = [loc.coef_gh for loc in local]
-        self.coef_gi = [loc.coef_gi for loc in local]
-        self.pairs = [[(c, p) for c in range(C) for p in range(C) if loc.direct[:, c, p].any()] for loc in local]
-        self.direct = [[loc.direct[:, c, p] for c, p in pairs] for loc, pairs in zip(local, self.pairs, strict=True)]
-        self.W_hh = [w.W_hh for w in weights]
-        self.W_ih = [w.W_ih for w in weights]
+        pairs = [[(c, p) for c in range(C) for p in range(C) if loc.direct[:, c, p].any()] for loc in local]
+        self.steps = kernels.Steps(
+            coef_gh=[loc.coef_gh for loc in local],
+            coef_gi=[loc.coef_gi for loc in local],
+            same=[loc.coef_gi is loc.coef_gh for loc in local],
+            W_hh=[w.W_hh for w in weights],
+            W_ih=[w.W_ih for w in weights],
+            pairs=pairs,
+            direct=[[loc.direct[:, c, p] for c, p in ps] for loc, ps in zip(local, pairs, strict=True)],
+        )
 
     def keep(self, rows: Tensor) -> None:
-        self.coef_gh = [x[rows] for x in self.coef_gh]
-        self.coef_gi = [
-            gh if same else x[rows] for x, gh, same in zip(self.coef_gi, self.coef_gh, self.same, strict=True)
-        ]
-        self.direct = [[x[rows] for x in layer] for layer in self.direct]
+        s = self.steps
+        coef_gh = [x[rows] for x in s.coef_gh]
+        self.steps = s._replace(
+            coef_gh=coef_gh,
+            coef_gi=[gh if same else x[rows] for x, gh, same in zip(s.coef_gi, coef_gh, s.same, strict=True)],
+            direct=[[x[rows] for x in layer] for layer in s.direct],
+        )
 
     def jvp(self, v: Tensor) -> Tensor:
         """J_t v_t for every row: v and the result are (R, L, C, H)."""
-        return kernels.jvp(v, self.coef_gh, self.coef_gi, self.W_hh, self.W_ih, self.pairs, self.direct)
+        return kernels.jvp(v, self.steps)
 
     def vjp(self, u: Tensor) -> Tensor:
         """J_t^T u_t for every row: u and the result are (R, L, C, H)."""
-        return kernels.vjp(u, self.coef_gh, self.coef_gi, self.same, self.W_hh, self.W_ih, self.pairs, self.direct)
+        return kernels.vjp(u, self.steps)
 
     def lanczos(self, v: Tensor, v_before: Tensor, b_before: Tensor, iterations: int, shape: list[int]):
         """`iterations` Lanczos steps for every row (models.kernels.lanczos)."""
-        tiny = torch.finfo(v.dtype).tiny
-        args = (self.coef_gh, self.coef_gi, self.same, self.W_hh, self.W_ih, self.pairs, self.direct, shape, tiny)
-        return kernels.lanczos(v, v_before, b_before, iterations, *args)
+        return kernels.lanczos(v, v_before, b_before, iterations, self.steps, shape, torch.finfo(v.dtype).tiny)
 
 
 def top_ritz(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,32 +15,37 @@ project pins torch, and tests/models check these kernels against autograd.
 
 import functools
 import warnings
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
 
-def _jvp(
-    v: Tensor,
-    coef_gh: list[Tensor],
-    coef_gi: list[Tensor],
-    W_hh: list[Tensor],
-    W_ih: list[Tensor],
-    pairs: list[list[tuple[int, int]]],
-    direct: list[list[Tensor]],
-) -> Tensor:
+class Steps(NamedTuple):
+    """The local derivatives of a batch of steps, per layer (models.jacobian builds it)."""
+
+    coef_gh: list[Tensor]  # (R, C, G, H)
+    coef_gi: list[Tensor]
+    same: list[bool]  # coef_gi is coef_gh
+    W_hh: list[Tensor]
+    W_ih: list[Tensor]
+    pairs: list[list[tuple[int, int]]]  # non-zero direct entries (c, p)
+    direct: list[list[Tensor]]  # their values (R, H)
+
+
+def _jvp(v: Tensor, s: Steps) -> Tensor:
     """J_t v_t for every row: v and the result are (R, L, C, H)."""
     R, H = v.size(0), v.size(3)
     out = torch.empty_like(v)
     for layer in range(v.size(1)):
-        cg = coef_gh[layer]
+        cg = s.coef_gh[layer]
         G = cg.size(2)
-        o = (cg * torch.mm(v[:, layer, 0], W_hh[layer].t()).view(R, 1, G, H)).sum(2)
+        o = (cg * torch.mm(v[:, layer, 0], s.W_hh[layer].t()).view(R, 1, G, H)).sum(2)
         if layer > 0:
-            o += (coef_gi[layer] * torch.mm(out[:, layer - 1, 0], W_ih[layer].t()).view(R, 1, G, H)).sum(2)
-        for i in range(len(pairs[layer])):
-            c, p = pairs[layer][i]
-            o[:, c] += direct[layer][i] * v[:, layer, p]
+            o += (s.coef_gi[layer] * torch.mm(out[:, layer - 1, 0], s.W_ih[layer].t()).view(R, 1, G, H)).sum(2)
+        for i in range(len(s.pairs[layer])):
+            c, p = s.pairs[layer][i]
+            o[:, c] += s.direct[layer][i] * v[:, layer, p]
         out[:, layer] = o
     return out
 
@@ -54,33 +59,24 @@ def _contract(u: Tensor, coef: Tensor) -> Tensor:
     return out
 
 
-def _vjp(
-    u: Tensor,
-    coef_gh: list[Tensor],
-    coef_gi: list[Tensor],
-    same: list[bool],
-    W_hh: list[Tensor],
-    W_ih: list[Tensor],
-    pairs: list[list[tuple[int, int]]],
-    direct: list[list[Tensor]],
-) -> Tensor:
+def _vjp(u: Tensor, s: Steps) -> Tensor:
     """J_t^T u_t for every row: u and the result are (R, L, C, H)."""
     R, H = u.size(0), u.size(3)
     out = torch.zeros_like(u)
     carry = torch.zeros(R, H, dtype=u.dtype, device=u.device)  # reaches h through the layer above's input
     for layer in range(u.size(1) - 1, -1, -1):
-        cg = coef_gh[layer]
+        cg = s.coef_gh[layer]
         G = cg.size(2)
         ul = u[:, layer].clone()
         ul[:, 0] += carry
         d_gh = _contract(ul, cg).view(R, G * H)
-        out[:, layer, 0] = torch.mm(d_gh, W_hh[layer])
-        for i in range(len(pairs[layer])):
-            c, p = pairs[layer][i]
-            out[:, layer, p] += direct[layer][i] * ul[:, c]
+        out[:, layer, 0] = torch.mm(d_gh, s.W_hh[layer])
+        for i in range(len(s.pairs[layer])):
+            c, p = s.pairs[layer][i]
+            out[:, layer, p] += s.direct[layer][i] * ul[:, c]
         if layer > 0:
-            d_gi = d_gh if same[layer] else _contract(ul, coef_gi[layer]).view(R, G * H)
-            carry = torch.mm(d_gi, W_ih[layer])
+            d_gi = d_gh if s.same[layer] else _contract(ul, s.coef_gi[layer]).view(R, G * H)
+            carry = torch.mm(d_gi, s.W_ih[layer])
     return out
 
 
@@ -89,13 +85,7 @@ def _lanczos(
     v_before: Tensor,
     b_before: Tensor,
     iterations: int,
-    coef_gh: list[Tensor],
-    coef_gi: list[Tensor],
-    same: list[bool],
-    W_hh: list[Tensor],
-    W_ih: list[Tensor],
-    pairs: list[list[tuple[int, int]]],
-    direct: list[list[Tensor]],
+    s: Steps,
     shape: list[int],
     tiny: float,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
@@ -108,8 +98,7 @@ def _lanczos(
     alphas: list[Tensor] = []
     betas: list[Tensor] = []
     for _ in range(iterations):
-        Jv = _jvp(v.view(R, shape[0], shape[1], shape[2]), coef_gh, coef_gi, W_hh, W_ih, pairs, direct)
-        w = _vjp(Jv, coef_gh, coef_gi, same, W_hh, W_ih, pairs, direct).view(R, -1)
+        w = _vjp(_jvp(v.view(R, shape[0], shape[1], shape[2]), s), s).view(R, -1)
         w -= b_before.unsqueeze(1) * v_before
         a = (w * v).sum(1)
         w -= a.unsqueeze(1) * v
