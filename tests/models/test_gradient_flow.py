@@ -129,3 +129,16 @@ def test_step_matrices_built_in_chunks_give_the_same_flow(monkeypatch):
     chunked = trace_recurrent(TEXT, RecurrentConfig(**knobs))
     np.testing.assert_allclose(chunked.grad_flow, whole.grad_flow, rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(chunked.grad_h, whole.grad_h, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("text, hidden_size, layers", [("ab", 1, 1), ("abc", 1, 3), ("abcab", 2, 2)])
+def test_smallest_shapes_equal_separate_backward_passes(arch, text, hidden_size, layers):
+    """Two characters, one unit, three layers: the scripted sweep's edge cases."""
+    knobs = dict(arch=arch, hidden_size=hidden_size, layers=layers, seed=6)
+    trace = trace_recurrent(text, RecurrentConfig(**knobs))
+    flow, flow_c, grad_h, grad_c = autograd_flow(knobs, text)
+    np.testing.assert_allclose(trace.grad_flow, flow, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(trace.grad_h, grad_h, rtol=1e-4, atol=1e-7)
+    if arch == "lstm":
+        np.testing.assert_allclose(trace.grad_c, grad_c, rtol=1e-4, atol=1e-7)
