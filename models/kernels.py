@@ -252,7 +252,11 @@ def _script(fn):
     of every new size and gained nothing after (measured: LSTM T=200 trace 105 ms either way)."""
     with warnings.catch_warnings():  # deprecated, and still the only GIL-free loop without a compiler
         warnings.simplefilter("ignore", DeprecationWarning)
-        scripted = torch.jit.script(fn)
+        try:
+            scripted = torch.jit.script(fn)
+        except Exception as err:  # a torch without TorchScript: the same code as plain Python, slower
+            warnings.warn(f"TorchScript unavailable ({err}); {fn.__name__} runs as Python", stacklevel=2)
+            return fn
 
     @functools.wraps(fn)
     def call(*args):

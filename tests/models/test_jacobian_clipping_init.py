@@ -211,3 +211,18 @@ def test_a_helper_thread_gives_the_same_trace():
     np.testing.assert_allclose(shared.jacobian_norm, alone.jacobian_norm, rtol=1e-6)
     assert shared.weight_stats == alone.weight_stats
     np.testing.assert_array_equal(shared.grad_flow, alone.grad_flow)
+
+
+def test_kernels_as_plain_python_give_the_same_numbers(monkeypatch):
+    """Without TorchScript the kernels run as the Python they are written in; the numbers must not move."""
+    from models import kernels
+
+    cfg = RecurrentConfig(arch="gru", hidden_size=12, layers=2, seed=8)
+    scripted = trace_recurrent(TEXT, cfg, TraceOptions(truncation=5, input_flow=True))
+    for name in ("jvp", "vjp", "lanczos", "bptt_sweep"):
+        monkeypatch.setattr(kernels, name, getattr(kernels, f"_{name}"))
+    plain = trace_recurrent(TEXT, cfg, TraceOptions(truncation=5, input_flow=True))
+    for field in ("grad_flow", "grad_h", "grad_flow_input", "jacobian_norm"):
+        np.testing.assert_allclose(getattr(plain, field), getattr(scripted, field), rtol=1e-5, atol=1e-9)
+    for name, grad in scripted.grads.items():
+        np.testing.assert_allclose(plain.grads[name], grad, rtol=1e-5, atol=1e-8)
