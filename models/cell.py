@@ -72,18 +72,20 @@ def step_backward(loc: LocalDerivatives, d_new: Tensor, W_hh: Tensor) -> tuple[T
 
     d_new: (..., C, H) adjoint of the new state. Returns (d_prev (..., C, H), d_gi, d_gh (..., G*H)).
     """
-    d_gh = _contract(d_new, loc.coef_gh).flatten(-2)
-    d_gi = d_gh if loc.coef_gi is loc.coef_gh else _contract(d_new, loc.coef_gi).flatten(-2)
-    d_prev = _contract(d_new, loc.direct)
+    d_gh = contract(d_new, loc.coef_gh).flatten(-2)
+    d_gi = d_gh if loc.coef_gi is loc.coef_gh else contract(d_new, loc.coef_gi).flatten(-2)
+    d_prev = contract(d_new, loc.direct)
     d_prev[..., 0, :] += d_gh @ W_hh
     return d_prev, d_gi, d_gh
 
 
-def _contract(d: Tensor, coef: Tensor) -> Tensor:
-    """sum_c d[..., c, None, :] * coef[..., c, :, :]  (C is 1 or 2: a loop beats einsum here)."""
+def contract(d: Tensor, coef: Tensor) -> Tensor:
+    """sum_c d[..., c, None, :] * coef[..., c, :, :]: (..., G, H). C is 1 or 2, and a loop of addcmul
+    beats both einsum and a broadcast product summed over C (by 30%). TorchScript compiles it too
+    (models.kernels calls it)."""
     out = d[..., 0, None, :] * coef[..., 0, :, :]
-    for c in range(1, d.shape[-2]):
-        out = torch.addcmul(out, d[..., c, None, :], coef[..., c, :, :])
+    for c in range(1, d.size(-2)):
+        out.addcmul_(d[..., c, None, :], coef[..., c, :, :])
     return out
 
 

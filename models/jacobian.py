@@ -53,14 +53,6 @@ class _Batch:
             direct=[[x[rows] for x in layer] for layer in s.direct],
         )
 
-    def jvp(self, v: Tensor) -> Tensor:
-        """J_t v_t for every row: v and the result are (R, L, C, H)."""
-        return kernels.jvp(v, self.steps)
-
-    def vjp(self, u: Tensor) -> Tensor:
-        """J_t^T u_t for every row: u and the result are (R, L, C, H)."""
-        return kernels.vjp(u, self.steps)
-
     def lanczos(self, v: Tensor, v_before: Tensor, b_before: Tensor, iterations: int, shape: list[int]):
         """`iterations` Lanczos steps for every row (models.kernels.lanczos)."""
         return kernels.lanczos(v, v_before, b_before, iterations, self.steps, shape, torch.finfo(v.dtype).tiny)

@@ -20,6 +20,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from models.cell import contract
+
 
 class Steps(NamedTuple):
     """The local derivatives of a batch of steps, per layer (models.jacobian builds it)."""
@@ -50,15 +52,6 @@ def _jvp(v: Tensor, s: Steps) -> Tensor:
     return out
 
 
-def _contract(u: Tensor, coef: Tensor) -> Tensor:
-    """sum_c u[:, c, None, :] * coef[:, c]: (R, G, H); C is 1 or 2, and a loop of addcmul beats a
-    broadcast product summed over C by 30%."""
-    out = u[:, 0].unsqueeze(1) * coef[:, 0]
-    for c in range(1, u.size(1)):
-        out.addcmul_(u[:, c].unsqueeze(1), coef[:, c])
-    return out
-
-
 def _vjp(u: Tensor, s: Steps) -> Tensor:
     """J_t^T u_t for every row: u and the result are (R, L, C, H)."""
     R, H = u.size(0), u.size(3)
@@ -69,13 +62,13 @@ def _vjp(u: Tensor, s: Steps) -> Tensor:
         G = cg.size(2)
         ul = u[:, layer].clone()
         ul[:, 0] += carry
-        d_gh = _contract(ul, cg).view(R, G * H)
+        d_gh = contract(ul, cg).view(R, G * H)
         out[:, layer, 0] = torch.mm(d_gh, s.W_hh[layer])
         for i in range(len(s.pairs[layer])):
             c, p = s.pairs[layer][i]
             out[:, layer, p] += s.direct[layer][i] * ul[:, c]
         if layer > 0:
-            d_gi = d_gh if s.same[layer] else _contract(ul, s.coef_gi[layer]).view(R, G * H)
+            d_gi = d_gh if s.same[layer] else contract(ul, s.coef_gi[layer]).view(R, G * H)
             carry = torch.mm(d_gi, s.W_ih[layer])
     return out
 
@@ -266,7 +259,5 @@ def _script(fn):
     return call
 
 
-jvp = _script(_jvp)
-vjp = _script(_vjp)
 lanczos = _script(_lanczos)
 bptt_sweep = _script(_bptt_sweep)

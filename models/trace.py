@@ -162,8 +162,8 @@ def trace_recurrent(
     """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters).
 
     helper: an executor on which the Jacobian norms (about half the work) run while this thread runs
-    BPTT; torch releases the GIL inside its kernels, so on an idle second core a trace takes about
-    0.6x the time. Without one, everything runs here."""
+    BPTT; both loops are TorchScript and release the GIL (models.kernels), so on an idle second core
+    a trace takes about 0.6x the time. Without one, everything runs here."""
     options = options or TraceOptions()
     if len(text) < 2:
         raise ValueError("text must have at least 2 characters (a step and its next character)")
