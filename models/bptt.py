@@ -54,8 +54,7 @@ _MATRIX_BYTES = 2 * 2**20  # the per-step matrices are built this many bytes at 
 _FEW_ROWS = 8  # below this many rows, scaling the rows beats building the step's regrouped matrix
 
 
-@dataclass
-class _Layer:
+def _sweep_layer(loc: LocalDerivatives, w: LayerWeights, need_input: bool) -> kernels.SweepLayer:
     """One layer's local derivatives, rewritten for the time loop (models.kernels.bptt_sweep).
 
     Rows carry each state component's *total* derivative. For the LSTM that is (dL/dh_t, dL/dc_t)
@@ -67,49 +66,56 @@ class _Layer:
     M_t = [sum_g diag(coef[t, c, g]) W_hh[g]]_c: G/C times fewer flops per row. Only the non-zero
     entries of `direct` are kept (the Elman RNN has none).
     """
+    C = loc.direct.shape[-2]
+    k = loc.dh_dc
+    coef_gh, coef_gi, direct = loc.coef_gh, loc.coef_gi, loc.direct
+    if k is not None:  # d_c = d_c_total - k d_h: move the k terms onto the h component
+        coef_gh = torch.stack([coef_gh[:, 0] - k.unsqueeze(1) * coef_gh[:, 1], coef_gh[:, 1]], 1)
+        coef_gi = (
+            coef_gh
+            if loc.coef_gi is loc.coef_gh
+            else torch.stack([coef_gi[:, 0] - k.unsqueeze(1) * coef_gi[:, 1], coef_gi[:, 1]], 1)
+        )
+        direct = torch.stack([direct[:, 0] - k.unsqueeze(1) * direct[:, 1], direct[:, 1]], 1)
+    same_gi = loc.coef_gi is loc.coef_gh
+    has_gi = need_input and not same_gi
+    # with gi and gh sharing their adjoint, [W_hh | W_ih] gives the input's adjoint in the same matmul
+    W_gh = torch.cat([w.W_hh, w.W_ih], 1) if need_input and same_gi else w.W_hh
+    W_gi = w.W_ih if has_gi else w.W_ih.new_empty(0, 0)
+    pairs = [(c, p) for c in range(C) for p in range(C) if direct[:, c, p].any()]
+    return kernels.SweepLayer(
+        coef_gh=coef_gh,
+        coef_gi=coef_gi,
+        W_gh=W_gh,
+        W_gi=W_gi,
+        has_gi=has_gi,
+        active_gh=_active(coef_gh),
+        active_gi=_active(coef_gi) if has_gi else [],
+        pairs=pairs,
+        direct=[direct[:, c, p] for c, p in pairs],
+        k=k if k is not None else coef_gh.new_empty(0),
+        has_k=k is not None,
+        chunk_gh=_chunk(coef_gh, W_gh),
+        chunk_gi=_chunk(coef_gh, W_gi) if has_gi else 1,
+    )
 
-    coef_gh: Tensor  # (T, C, G, H)
-    coef_gi: Tensor
-    W_gh: Tensor  # (G*H, N): W_hh, or [W_hh | W_ih] when gi shares gh's adjoint and the input's is needed
-    W_gi: Tensor  # (G*H, in) when the input's adjoint needs its own product (the GRU), else empty
-    pairs: list[tuple[int, int]]  # non-zero direct entries (c, p): d state_c / d state_prev_p
-    direct: list[Tensor]  # their values (T, H)
-    k: Tensor | None  # LSTM: dh_t/dc_t (T, H)
 
-    @classmethod
-    def of(cls, loc: LocalDerivatives, w: LayerWeights, need_input: bool) -> _Layer:
-        C = loc.direct.shape[-2]
-        k = loc.dh_dc
-        coef_gh, coef_gi, direct = loc.coef_gh, loc.coef_gi, loc.direct
-        if k is not None:  # d_c = d_c_total - k d_h: move the k terms onto the h component
-            coef_gh = torch.stack([coef_gh[:, 0] - k.unsqueeze(1) * coef_gh[:, 1], coef_gh[:, 1]], 1)
-            coef_gi = (
-                coef_gh
-                if loc.coef_gi is loc.coef_gh
-                else torch.stack([coef_gi[:, 0] - k.unsqueeze(1) * coef_gi[:, 1], coef_gi[:, 1]], 1)
-            )
-            direct = torch.stack([direct[:, 0] - k.unsqueeze(1) * direct[:, 1], direct[:, 1]], 1)
-        same_gi = loc.coef_gi is loc.coef_gh
-        # with gi and gh sharing their adjoint, [W_hh | W_ih] gives the input's adjoint in the same matmul
-        W_gh = torch.cat([w.W_hh, w.W_ih], 1) if need_input and same_gi else w.W_hh
-        W_gi = w.W_ih if need_input and not same_gi else w.W_ih.new_empty(0, 0)
-        pairs = [(c, p) for c in range(C) for p in range(C) if direct[:, c, p].any()]
-        return cls(coef_gh, coef_gi, W_gh, W_gi, pairs, [direct[:, c, p] for c, p in pairs], k)
+def _active(coef: Tensor) -> list[list[int]]:
+    """Per component, the gate blocks that ever drive it."""
+    return [[g for g in range(coef.shape[2]) if coef[:, c, g].any()] for c in range(coef.shape[1])]
 
-    @staticmethod
-    def active(coef: Tensor) -> list[list[int]]:
-        """Per component, the gate blocks that ever drive it."""
-        return [[g for g in range(coef.shape[2]) if coef[:, c, g].any()] for c in range(coef.shape[1])]
 
-    def chunk(self, W: Tensor) -> int:
-        T, C, _, H = self.coef_gh.shape
-        return max(1, min(T, _MATRIX_BYTES // max(1, C * H * W.shape[1] * W.element_size())))
+def _chunk(coef: Tensor, W: Tensor) -> int:
+    """Steps per build of the regrouped matrices: _MATRIX_BYTES of them."""
+    T, C, _, H = coef.shape
+    return max(1, min(T, _MATRIX_BYTES // max(1, C * H * W.shape[1] * W.element_size())))
 
-    def injection(self, d_top: Tensor) -> Tensor:
-        """Per step, what adding d_top[t] to dL/dh_t adds to every component (T, C, H)."""
-        if self.k is None:
-            return d_top.unsqueeze(1)
-        return torch.stack([d_top, self.k * d_top], 1)
+
+def _injection(layer: kernels.SweepLayer, d_top: Tensor) -> Tensor:
+    """Per step, what adding d_top[t] to dL/dh_t adds to every component (T, C, H)."""
+    if not layer.has_k:
+        return d_top.unsqueeze(1)
+    return torch.stack([d_top, layer.k * d_top], 1)
 
 
 def bptt(
@@ -134,27 +140,11 @@ def bptt(
     cut = truncation_cuts(T, truncation)
 
     layers = [
-        _Layer.of(loc, w, need_input=layer > 0 or (per_row and input_flow))
+        _sweep_layer(loc, w, need_input=layer > 0 or (per_row and input_flow))
         for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
     ]
     total, flow_state, flow_input = kernels.bptt_sweep(
-        layers[-1].injection(d_top),
-        [x.coef_gh for x in layers],
-        [x.coef_gi for x in layers],
-        [x.W_gh for x in layers],
-        [x.W_gi for x in layers],
-        [_Layer.active(x.coef_gh) for x in layers],
-        [_Layer.active(x.coef_gi) if x.W_gi.numel() else [] for x in layers],
-        [x.W_gi.numel() > 0 for x in layers],
-        [x.pairs for x in layers],
-        [x.direct for x in layers],
-        [x.k if x.k is not None else d_top.new_empty(0) for x in layers],
-        [x.k is not None for x in layers],
-        [n for x in layers for n in (x.chunk(x.W_gh), x.chunk(x.W_gi) if x.W_gi.numel() else 1)],
-        per_row,
-        cut,
-        per_row and input_flow,
-        _FEW_ROWS,
+        _injection(layers[-1], d_top), layers, per_row, cut, per_row and input_flow, _FEW_ROWS
     )
     # gi and gh enter each step linearly, so their adjoints for the summed loss follow from the
     # summed state adjoint in one vectorised step over all t (in the carried basis step_backward uses)

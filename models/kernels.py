@@ -152,36 +152,34 @@ def _product(
     return torch.mm(scaled.reshape(R, coef.size(2) * H), W)
 
 
-def _bptt_sweep(
-    inject: Tensor,
-    coef_gh: list[Tensor],
-    coef_gi: list[Tensor],
-    W_gh: list[Tensor],
-    W_gi: list[Tensor],
-    active_gh: list[list[list[int]]],
-    active_gi: list[list[list[int]]],
-    has_gi: list[bool],
-    pairs: list[list[tuple[int, int]]],
-    direct: list[list[Tensor]],
-    k: list[Tensor],
-    has_k: list[bool],
-    chunks: list[int],
-    per_row: bool,
-    cuts: list[int],
-    input_flow: bool,
-    few_rows: int,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """The backward time loop of models.bptt.bptt (which prepares these arguments and documents them).
+class SweepLayer(NamedTuple):
+    """One layer's local derivatives, as the BPTT sweep needs them (models.bptt prepares them)."""
 
-    Per layer: coefficients in the total-derivative basis (T, C, G, H), W_gh (G*H, N) with N = H,
-    or H + inputs when the input's adjoint rides along, W_gi for a separate input product, the
-    active gate blocks per component, the non-zero direct entries (c, p) -> (T, H), and the LSTM's
-    dh/dc (T, H). chunks: steps per regrouped-matrix build, two slots per layer (gh, gi).
+    coef_gh: Tensor  # (T, C, G, H), in the total-derivative basis
+    coef_gi: Tensor
+    W_gh: Tensor  # (G*H, N): N = H, or H + inputs when the input's adjoint rides along
+    W_gi: Tensor  # (G*H, inputs) for a separate input product (has_gi), else empty
+    has_gi: bool
+    active_gh: list[list[int]]  # per component, the gate blocks that ever drive it
+    active_gi: list[list[int]]
+    pairs: list[tuple[int, int]]  # non-zero direct entries (c, p)
+    direct: list[Tensor]  # their values (T, H)
+    k: Tensor  # LSTM: dh_t/dc_t (T, H) when has_k, else empty
+    has_k: bool
+    chunk_gh: int  # steps per regrouped-matrix build
+    chunk_gi: int
+
+
+def _bptt_sweep(
+    inject: Tensor, layers: list[SweepLayer], per_row: bool, cuts: list[int], input_flow: bool, few_rows: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The backward time loop of models.bptt.bptt, which documents it.
+
     Returns the summed adjoint (T, L, C, H), and with per_row the norms ||dL_t/dS_s|| as [s][t][c]
     and ||dL_t/dx_s|| as [s][t] (float64), else empty tensors.
     """
     T, C, H = inject.size(0), inject.size(1), inject.size(2)
-    L = len(coef_gh)
+    L = len(layers)
     R = T if per_row else 1
     dt, dev = inject.dtype, inject.device
     f64 = torch.float64
@@ -204,32 +202,29 @@ def _bptt_sweep(
                 if per_row:
                     flow_state[s, lo:] = torch.linalg.vector_norm(src, 2.0, [-1], False, dtype=f64)
             total[s, layer] = src.sum(0)
-            out = _product(
-                src, coef_gh[layer], W_gh[layer], active_gh[layer], s, matrices, starts, 2 * layer,
-                chunks[2 * layer], few_rows,
-            )  # fmt: skip
+            x = layers[layer]
+            out = _product(src, x.coef_gh, x.W_gh, x.active_gh, s, matrices, starts, 2 * layer, x.chunk_gh, few_rows)
             dst[:, 0] = out[:, :H]
             d_in = out[:, H:]
-            if has_gi[layer]:
+            if x.has_gi:
                 d_in = _product(
-                    src, coef_gi[layer], W_gi[layer], active_gi[layer], s, matrices, starts, 2 * layer + 1,
-                    chunks[2 * layer + 1], few_rows,
-                )  # fmt: skip
+                    src, x.coef_gi, x.W_gi, x.active_gi, s, matrices, starts, 2 * layer + 1, x.chunk_gi, few_rows
+                )
             for p in range(C):  # direct terms; then the LSTM's total dL/dc_{s-1} adds k_{s-1} dL/dh_{s-1}
                 target = dst[:, p]
                 if p > 0:
                     target.zero_()
-                for i in range(len(pairs[layer])):
-                    c, q = pairs[layer][i]
+                for i in range(len(x.pairs)):
+                    c, q = x.pairs[i]
                     if q == p:
-                        target.addcmul_(src[:, c], direct[layer][i][s])
-                if p == 1 and has_k[layer] and s > 0:
-                    target.addcmul_(dst[:, 0], k[layer][s - 1])
+                        target.addcmul_(src[:, c], x.direct[i][s])
+                if p == 1 and x.has_k and s > 0:
+                    target.addcmul_(dst[:, 0], x.k[s - 1])
             if layer > 0:  # this layer's input is the layer below's h at the same step
                 below = buffers[2 * (layer - 1) + current[layer - 1]][lo:]
                 below[:, 0] += d_in
-                if has_k[layer - 1]:
-                    below[:, 1].addcmul_(d_in, k[layer - 1][s])
+                if layers[layer - 1].has_k:
+                    below[:, 1].addcmul_(d_in, layers[layer - 1].k[s])
             elif per_row and input_flow:
                 flow_input[s, lo:] = torch.linalg.vector_norm(d_in, 2.0, [-1], False, dtype=f64)
             current[layer] = 1 - current[layer]
