@@ -23,9 +23,9 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.i18n import LANG_COOKIE, load_strings, pick_lang
+
 ROOT = Path(__file__).resolve().parent.parent
-I18N_DIR = ROOT / "static" / "i18n"
-LANGS = ("ko", "en")
 templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter(tags=["pages"])
 
@@ -60,11 +60,6 @@ KNOBS: tuple[dict[str, Any], ...] = (
 # View state carried in the URL next to the knobs: the phase, how many forward and backward steps are
 # shown, the layer and head on display, and the play speed in steps per second.
 VIEW_DEFAULTS: dict[str, Any] = {"phase": "forward", "step": 0, "bstep": 0, "layer": 0, "head": 0, "speed": 4}
-
-
-@lru_cache
-def load_i18n(lang: str) -> dict[str, str]:
-    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def _api_knobs() -> tuple[dict[str, Any], dict[str, tuple[str, ...]], dict[str, str]]:
@@ -112,16 +107,6 @@ def form_knobs() -> list[dict[str, Any]]:
     return knobs
 
 
-def _lang(query: dict[str, str], accept_language: str | None) -> str:
-    if query.get("lang") in LANGS:
-        return query["lang"]
-    for part in (accept_language or "").split(","):
-        code = part.strip()[:2].lower()
-        if code in LANGS:
-            return code
-    return "ko"
-
-
 def _int(value: str | None, default: int) -> int:
     try:
         return int(value) if value is not None else default
@@ -162,7 +147,7 @@ def htmx_version() -> str:
 
 def bench_context(request: Request, accept_language: str | None) -> dict[str, Any]:
     query = dict(request.query_params)
-    lang = _lang(query, accept_language)
+    lang = pick_lang(query.get("lang"), request.cookies.get(LANG_COOKIE), accept_language)
     knobs_spec = form_knobs()
     knobs: dict[str, Any] = {}
     for k in knobs_spec:
@@ -177,7 +162,7 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         **{k: max(_int(query.get(k), VIEW_DEFAULTS[k]), 0) for k in ("step", "bstep", "layer", "head")},
         "speed": min(max(_int(query.get("speed"), VIEW_DEFAULTS["speed"]), 1), 20),
     }
-    t = load_i18n(lang)
+    t = load_strings(lang)
     config = {
         "knobs": knobs,
         "view": view,

@@ -53,7 +53,7 @@ def test_language_from_the_url_then_the_browser_then_korean():
 
 
 def test_ui_text_exists_in_both_languages():
-    from app.pages import load_i18n
+    from app.i18n import load_strings as load_i18n
 
     ko, en = load_i18n("ko"), load_i18n("en")
     assert set(ko) == set(en)
