@@ -14,6 +14,7 @@ from typing import Any
 from app.errors import KnobError
 from app.schemas import LIMITS, RECURRENT, TraceKnobs
 from app.settings import Settings
+from models import limits
 from models.charlm import RecurrentConfig
 from models.trace import TraceOptions, trace_recurrent
 
@@ -31,39 +32,46 @@ def transformer_module():
 
 def transformer_checkpoints() -> dict[str, str]:
     """Pretrained Transformer checkpoints: name -> one-line description."""
+    return checkpoints_for("transformer")
+
+
+def checkpoints_for(arch: str) -> dict:
+    """The pretrained checkpoints a trace of `arch` can load: name -> description."""
     try:
         checkpoints = importlib.import_module("models.checkpoints")
     except ImportError:
         return {}
-    return {c.name: c.description for c in checkpoints.list_checkpoints() if c.arch == "transformer"}
+    return {c.name: c.description for c in checkpoints.list_checkpoints() if c.arch == arch}
 
 
 def check_knobs(knobs: TraceKnobs, settings: Settings) -> None:
-    """The checks a single Field cannot make: across knobs, against settings, against the server."""
+    """The checks a single Field cannot make: across knobs, against settings, against the server.
+    Each error has a code; app.errors writes its sentence in the request's language."""
     if len(knobs.text) > settings.max_text_length:
-        raise KnobError("text", f"at most {settings.max_text_length} characters on this server")
-    if knobs.arch in RECURRENT:
-        if knobs.layers > LIMITS["layers_recurrent"]:
-            raise KnobError("layers", f"{knobs.arch} takes 1 to {LIMITS['layers_recurrent']} layers")
-        if knobs.hidden_size > settings.max_hidden_size:
-            raise KnobError("hidden_size", f"at most {settings.max_hidden_size} on this server")
-    else:
-        if transformer_module() is None:
-            raise KnobError("arch", "the transformer engine is not installed on this server yet")
-        if knobs.checkpoint is not None and knobs.checkpoint not in transformer_checkpoints():
-            raise KnobError("checkpoint", f"unknown; one of {sorted(transformer_checkpoints())} or null")
-        if knobs.checkpoint is None and knobs.d_model % knobs.heads:
-            raise KnobError("heads", f"must divide d_model ({knobs.d_model})")
+        raise KnobError("text", "text_server_max", limit=settings.max_text_length)
+    most_layers = limits.LAYERS[knobs.arch]
+    if knobs.layers > most_layers:
+        raise KnobError("layers", "layers_range", arch=knobs.arch, limit=most_layers)
+    if knobs.arch in RECURRENT and knobs.hidden_size > settings.max_hidden_size:
+        raise KnobError("hidden_size", "hidden_server_max", limit=settings.max_hidden_size)
+    if knobs.arch == "transformer" and transformer_module() is None:
+        raise KnobError("arch", "transformer_missing")
+    if knobs.checkpoint is not None and knobs.checkpoint not in checkpoints_for(knobs.arch):
+        choices = ", ".join(checkpoints_for(knobs.arch)) or "-"
+        raise KnobError("checkpoint", "checkpoint_unknown", arch=knobs.arch, choices=choices)
+    if knobs.arch == "transformer" and knobs.checkpoint is None and knobs.d_model % knobs.heads:
+        raise KnobError("heads", "heads_divide", d_model=knobs.d_model)
     if knobs.clip_mode is not None and knobs.clip_threshold is None:
-        raise KnobError("clip_threshold", "required (> 0) when clip_mode is set")
+        raise KnobError("clip_threshold", "clip_threshold_required")
 
 
-def _field_of(message: str) -> str:
-    """Which knob an engine ValueError is about, read from its message."""
-    if "character" in message or "vocabulary" in message:
-        return "text"
+def _engine_error(message: str) -> KnobError:
+    """An engine ValueError as a KnobError naming its field (read from the message)."""
+    unknown = re.search(r"character ('.+?'|\S+) is not in", message)
+    if unknown:
+        return KnobError("text", "text_vocab", char=unknown.group(1))
     named = [k for k in KNOB_NAMES if re.search(rf"\b{k}\b", message)]
-    return named[0] if named else "arch"
+    return KnobError(named[0] if named else "arch", "engine", detail=message)
 
 
 def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None):
@@ -103,4 +111,4 @@ def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None
             )
         return tf.trace_transformer(knobs["text"], config, options, checkpoint=knobs["checkpoint"])
     except ValueError as err:
-        raise KnobError(_field_of(str(err)), str(err)) from None
+        raise _engine_error(str(err)) from None

@@ -1,40 +1,110 @@
-"""Knob errors found after request validation (cross-field, settings limits, the engine's own checks).
+"""Bad knobs answer 422 in FastAPI's shape, with the field in `loc`, and a sentence in the request's language.
 
-They answer 422 in the same shape as FastAPI's validation errors, with the field in `loc`, so a client
-handles every bad knob one way.
+Every error has a `type`: pydantic's own (less_than_equal, literal_error ...) or `knob_<code>` for the
+checks made after validation (KnobError: cross-field, settings limits, the engine's own checks). Its
+sentence comes from the `err_<type>` templates in static/i18n/{ko,en}/errors.json, filled from `ctx`,
+and is prefixed with the knob's label in that language, so a Korean page shows no English sentence.
+
+Language: `?lang=`, then the `lang` cookie, then Accept-Language; English when nothing matches (the
+API's callers are tools as often as pages; every page sends its language).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+
+from app.i18n import LANG_COOKIE, LANGS, load_strings
 
 
 class KnobError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+    def __init__(self, field: str, code: str, **ctx: Any) -> None:
+        super().__init__(f"{field}: {code} {ctx}")
+        self.field, self.code, self.ctx = field, code, ctx
 
 
-def knob_error_response(request: Request, exc: KnobError) -> JSONResponse:
+def request_lang(request: Request) -> str:
+    for choice in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if choice in LANGS:
+            return choice
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.strip()[:2].lower()
+        if code in LANGS:
+            return code
+    return "en"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_show(v) for v in value)
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"  # an echoed input stays a hint, not a copy
+
+
+def error_sentence(error: dict[str, Any], lang: str) -> str:
+    """'<label>: <sentence>' for one error dict (type, loc, ctx, input) in `lang`."""
+    t = load_strings(lang)
+    field = str(error["loc"][-1]) if error.get("loc") else ""
+    ctx = {k: _show(v) for k, v in (error.get("ctx") or {}).items()}
+    ctx.setdefault("input", _show(error.get("input", "")))
+    if "expected" in ctx and lang != "en":  # pydantic writes "'a', 'b' or 'c'": the choices, without the English
+        ctx["expected"] = re.sub(r"\s+or\s+", ", ", ctx["expected"])
+    limit = next((ctx[k] for k in ("le", "ge", "gt", "lt", "min_length", "max_length", "limit") if k in ctx), "")
+    template = t.get(f"err_{error['type']}") or t["err_invalid"]
+    sentence = template.format_map(_Blank({**ctx, "limit": limit, "field": field}))
+    label = t.get(f"knob_{field}", field)
+    return f"{label}: {sentence}" if label else sentence
+
+
+def _finite(data: Any) -> Any:
+    """NaN and infinities as text: they are not JSON (an echoed `clip_threshold: NaN` must stay valid)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return str(data)
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite(v) for v in data]
+    return data
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _response(request: Request, errors: list[dict[str, Any]]) -> Response:
+    lang = request_lang(request)
+    detail = []
+    for error in errors:
+        error = {k: v for k, v in error.items() if k != "url"}
+        error["msg"] = error_sentence(error, lang)
+        detail.append(error)
+    # ASCII: an echoed input with a lone surrogate would fail UTF-8 encoding and turn the answer into a 500
+    body = json.dumps({"detail": detail}, ensure_ascii=True, allow_nan=False, default=str)
+    return Response(body, status_code=422, media_type="application/json", headers={"Content-Language": lang})
+
+
+def knob_error_response(request: Request, exc: KnobError) -> Response:
     where = "query" if request.method == "GET" else "body"
-    detail = [{"type": "value_error", "loc": [where, exc.field], "msg": f"{exc.field}: {exc.message}"}]
-    return JSONResponse({"detail": detail}, status_code=422)
+    error = {"type": f"knob_{exc.code}", "loc": [where, exc.field], "ctx": exc.ctx}
+    return _response(request, [error])
 
 
 def validation_error_response(request: Request, exc: RequestValidationError) -> Response:
-    """FastAPI's 422, written as ASCII: an echoed input with a lone surrogate would fail UTF-8 encoding
-    and turn the answer into a 500. The query knobs are validated once per dependency that reads them,
-    so the same error can be reported twice: each is listed once."""
-    detail, seen = [], set()
+    """FastAPI's 422 with sentences in the request's language. The query knobs are validated once per
+    dependency that reads them, so the same error can be reported twice: each is listed once."""
+    errors, seen = [], set()
     for error in jsonable_encoder(exc.errors()):
-        key = json.dumps(error, sort_keys=True)
+        error = _finite(error)
+        key = json.dumps(error, sort_keys=True, default=str)
         if key not in seen:
             seen.add(key)
-            detail.append(error)
-    body = json.dumps({"detail": detail}, ensure_ascii=True)
-    return Response(body, status_code=422, media_type="application/json")
+            errors.append(error)
+    return _response(request, errors)

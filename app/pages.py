@@ -23,88 +23,19 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.engine import checkpoints_for
 from app.i18n import LANG_COOKIE, load_strings, pick_lang
+from app.knobs import form_knobs
+from app.schemas import ARCHS, TraceKnobs
+from app.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
 router = APIRouter(tags=["pages"])
 
-ARCHS = ("rnn", "lstm", "gru", "transformer")
-RECURRENT = ("rnn", "lstm", "gru")
-
-# The form: which knob, which widget, which architectures it applies to. Limits, defaults and
-# applicability are filled from the API's schema (see form_knobs); the values here only let the form
-# draw itself if that schema is missing.
-KNOBS: tuple[dict[str, Any], ...] = (
-    {"name": "arch", "widget": "select", "choices": ARCHS, "default": "lstm"},
-    {"name": "text", "widget": "text", "default": "hello world, hello unrolled"},
-    {"name": "hidden_size", "widget": "number", "default": 64, "archs": RECURRENT},
-    {"name": "layers", "widget": "number", "default": 1},
-    {"name": "seed", "widget": "number", "default": 0},
-    {"name": "activation", "widget": "select", "choices": ("tanh", "relu", "sigmoid", "linear"),
-     "default": "tanh", "archs": ("rnn",)},
-    {"name": "spectral_norm", "widget": "number", "step": "0.05", "default": None,
-     "archs": RECURRENT},
-    {"name": "truncation", "widget": "number", "default": None, "archs": RECURRENT},
-    {"name": "identity_init", "widget": "checkbox", "default": False, "archs": ("rnn",)},
-    {"name": "forget_bias", "widget": "number", "step": "0.5", "default": None, "archs": ("lstm",)},
-    {"name": "clip_mode", "widget": "select", "choices": ("", "norm", "value"), "default": None},
-    {"name": "clip_threshold", "widget": "number", "step": "0.1", "default": None},
-    {"name": "d_model", "widget": "number", "default": 64, "archs": ("transformer",)},
-    {"name": "heads", "widget": "number", "default": 4, "archs": ("transformer",)},
-    {"name": "d_ff", "widget": "number", "default": 128, "archs": ("transformer",)},
-    {"name": "positional", "widget": "select", "choices": ("sinusoidal", "learned"), "default": "sinusoidal",
-     "archs": ("transformer",)},
-    {"name": "checkpoint", "widget": "select", "choices": ("",), "default": None, "archs": ("transformer",)},
-)
 # View state carried in the URL next to the knobs: the phase, how many forward and backward steps are
 # shown, the layer and head on display, and the play speed in steps per second.
 VIEW_DEFAULTS: dict[str, Any] = {"phase": "forward", "step": 0, "bstep": 0, "layer": 0, "head": 0, "speed": 4}
-
-
-def _api_knobs() -> tuple[dict[str, Any], dict[str, tuple[str, ...]], dict[str, str]]:
-    """The API's request schema (defaults, limits), which knob applies to which model, and checkpoints."""
-    try:
-        from app.schemas import APPLIES_TO, TraceKnobs
-    except ImportError:  # the page still draws with the form's own defaults
-        return {}, {}, []
-    try:
-        from app.engine import transformer_checkpoints
-
-        checkpoints = dict(transformer_checkpoints())  # name -> one-line description
-    except ImportError:
-        checkpoints = {}
-    return TraceKnobs.model_json_schema().get("properties", {}), dict(APPLIES_TO), checkpoints
-
-
-def _limits(prop: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for p in [prop, *prop.get("anyOf", [])]:
-        for key, attr in (("minimum", "min"), ("maximum", "max"), ("maxLength", "maxlength")):
-            if key in p:
-                out[attr] = p[key]
-    return out
-
-
-def form_knobs() -> list[dict[str, Any]]:
-    """The form's knobs with the API's defaults, limits and applicability filled in."""
-    schema, applies_to, checkpoints = _api_knobs()
-    knobs = []
-    for k in KNOBS:
-        if schema and k["name"] not in schema:
-            continue  # the API does not take it (yet)
-        if k["name"] == "checkpoint":
-            if not checkpoints:
-                continue
-            k = {**k, "choices": ("", *checkpoints), "descriptions": checkpoints}
-        prop = schema.get(k["name"], {})
-        knob = {**k, **_limits(prop)}
-        if "default" in prop:
-            knob["default"] = prop["default"]
-        if k["name"] in applies_to:
-            knob["archs"] = tuple(applies_to[k["name"]])
-        knobs.append(knob)
-    return knobs
 
 
 def _int(value: str | None, default: int) -> int:
@@ -114,16 +45,8 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _use_cdn(request: Request) -> bool:
-    settings = getattr(request.app.state, "settings", None)
-    if settings is None:
-        try:
-            from app.settings import get_settings
-
-            settings = get_settings()
-        except Exception:  # settings are the API's; the page works without them
-            return True
-    return bool(getattr(settings, "use_cdn", True))
+def _settings(request: Request) -> Settings:
+    return getattr(request.app.state, "settings", None) or get_settings()
 
 
 @lru_cache
@@ -148,7 +71,9 @@ def htmx_version() -> str:
 def bench_context(request: Request, accept_language: str | None) -> dict[str, Any]:
     query = dict(request.query_params)
     lang = pick_lang(query.get("lang"), request.cookies.get(LANG_COOKIE), accept_language)
-    knobs_spec = form_knobs()
+    settings = _settings(request)
+    arch = query.get("arch") if query.get("arch") in ARCHS else TraceKnobs.model_fields["arch"].default
+    knobs_spec = form_knobs(arch, settings, checkpoints_for(arch), lang)
     knobs: dict[str, Any] = {}
     for k in knobs_spec:
         default = k.get("default")
@@ -179,7 +104,7 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         "knobs_spec": knobs_spec,
         "view": view,
         "config": config,
-        "use_cdn": _use_cdn(request),
+        "use_cdn": settings.use_cdn,
         "plotly_version": plotly_version(),
         "htmx_version": htmx_version(),
     }

@@ -9,29 +9,34 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from models import limits
 
 Arch = Literal["rnn", "lstm", "gru", "transformer"]
+ARCHS: tuple[str, ...] = ("rnn", "lstm", "gru", "transformer")
 RECURRENT = ("rnn", "lstm", "gru")
 
-# Hard caps: what one request may ask of a shared CPU. Settings may tighten text and hidden_size.
-LIMITS = {"text": 256, "hidden_size": 256, "layers_recurrent": 3, "layers_transformer": 4, "d_model": 256}
+# Hard caps: what one request may ask of a shared CPU (models.limits). Settings may tighten text and hidden_size.
+LIMITS = {"text": limits.MAX_TEXT, "hidden_size": limits.MAX_HIDDEN, "layers_recurrent": limits.LAYERS["rnn"],
+          "layers_transformer": limits.LAYERS["transformer"], "d_model": limits.D_MODEL[1]}
 
-# Which knobs matter for which architecture; the others are ignored (dropped from the canonical form).
-APPLIES_TO: dict[str, tuple[str, ...]] = {
-    "truncation": RECURRENT,  # attention sees every earlier position directly: nothing to truncate
-    "hidden_size": RECURRENT,
-    "activation": ("rnn",),
-    "identity_init": ("rnn",),
-    "spectral_norm": RECURRENT,
-    "forget_bias": ("lstm",),
-    "d_model": ("transformer",),
-    "heads": ("transformer",),
-    "d_ff": ("transformer",),
-    "positional": ("transformer",),
-    "checkpoint": ("transformer",),
-}
+# The knobs a checkpoint fixes (it brings its own shape, weights and vocabulary): dropped from its canonical form.
+CHECKPOINT_FIXES = ("seed", "layers", "hidden_size", "activation", "spectral_norm", "identity_init", "forget_bias",
+                    "d_model", "heads", "d_ff", "positional")
 
-CHECKPOINT_FIXES = ("seed", "layers", "d_model", "heads", "d_ff", "positional")
+
+def knob(default: Any, *, widget: str, archs: tuple[str, ...] = ARCHS, step: float | None = None,
+         max_by_arch: dict[str, int] | None = None, **field: Any) -> Any:
+    """A knob: its pydantic Field (type limits) plus what the forms need, declared once, here.
+    widget: how a form shows it; archs: where it applies (elsewhere it is ignored); step: a number's
+    step; max_by_arch: a maximum that depends on the architecture (the Field's le is the largest)."""
+    extra: dict[str, Any] = {"widget": widget, "archs": list(archs)}
+    if step is not None:
+        extra["step"] = step
+    if max_by_arch is not None:
+        extra["max_by_arch"] = max_by_arch
+    return Field(default, json_schema_extra=extra, **field)
 
 
 class TraceKnobs(BaseModel):
@@ -39,25 +44,40 @@ class TraceKnobs(BaseModel):
 
     model_config = ConfigDict(allow_inf_nan=False)
 
-    arch: Arch = Field("lstm", description="model to trace")
-    text: str = Field("hello, hello world", min_length=2, max_length=LIMITS["text"], description="input sequence")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="weight initialisation seed")
-    layers: int = Field(1, ge=1, le=LIMITS["layers_transformer"], description="1-3 recurrent, 1-4 transformer")
-    truncation: int | None = Field(None, ge=1, le=LIMITS["text"], description="detach every k steps; null = full")
-    clip_mode: Literal["norm", "value"] | None = Field(None, description="gradient clipping; null = none")
-    clip_threshold: float | None = Field(None, gt=0, le=1e6, description="max norm or max |value| when clipping")
+    arch: Arch = knob("lstm", widget="select", description="model to trace")
+    text: str = knob("hello, hello world", widget="text", min_length=2, max_length=limits.MAX_TEXT,
+                     description="input sequence")
+    seed: int = knob(0, widget="number", ge=0, le=limits.SEED_MAX, description="weight initialisation seed")
+    layers: int = knob(1, widget="number", ge=1, le=max(limits.LAYERS.values()), max_by_arch=limits.LAYERS,
+                       description="stacked layers: 1-3 recurrent, 1-4 transformer")
+    # attention sees every earlier position directly: nothing to truncate
+    truncation: int | None = knob(None, widget="number", archs=RECURRENT, ge=1, le=limits.MAX_TEXT,
+                                  description="detach every k steps; null = full BPTT")
+    clip_mode: Literal["norm", "value"] | None = knob(None, widget="select",
+                                                      description="gradient clipping; null = none")
+    clip_threshold: float | None = knob(None, widget="number", step=0.1, gt=0, le=limits.CLIP_THRESHOLD_MAX,
+                                        description="max norm or max |value| when clipping")
     # recurrent
-    hidden_size: int = Field(64, ge=1, le=LIMITS["hidden_size"], description="units per layer")
-    activation: Literal["tanh", "relu", "sigmoid", "linear"] = Field("tanh", description="Elman RNN nonlinearity")
-    spectral_norm: float | None = Field(None, ge=0, le=10, description="target largest singular value of W_hh")
-    identity_init: bool = Field(False, description="IRNN: W_hh = I, zero biases")
-    forget_bias: float | None = Field(None, ge=-10, le=10, description="LSTM effective forget-gate bias")
+    hidden_size: int = knob(64, widget="number", archs=RECURRENT, ge=1, le=limits.MAX_HIDDEN,
+                            description="units per layer")
+    activation: Literal["tanh", "relu", "sigmoid", "linear"] = knob("tanh", widget="select", archs=("rnn",),
+                                                                    description="Elman RNN nonlinearity")
+    spectral_norm: float | None = knob(None, widget="number", archs=RECURRENT, step=0.05, ge=limits.SPECTRAL_NORM[0],
+                                       le=limits.SPECTRAL_NORM[1], description="target largest singular value of W_hh")
+    identity_init: bool = knob(False, widget="checkbox", archs=("rnn",), description="IRNN: W_hh = I, zero biases")
+    forget_bias: float | None = knob(None, widget="number", archs=("lstm",), step=0.5, ge=limits.FORGET_BIAS[0],
+                                     le=limits.FORGET_BIAS[1], description="LSTM effective forget-gate bias")
     # transformer
-    d_model: int = Field(64, ge=8, le=LIMITS["d_model"], description="model width")
-    heads: int = Field(4, ge=1, le=8, description="attention heads; must divide d_model")
-    d_ff: int = Field(256, ge=8, le=1024, description="feed-forward width")
-    positional: Literal["sinusoidal", "learned"] = Field("sinusoidal", description="positional encoding")
-    checkpoint: str | None = Field(None, max_length=64, description="pretrained model name; null = random init")
+    d_model: int = knob(64, widget="number", archs=("transformer",), ge=limits.D_MODEL[0], le=limits.D_MODEL[1],
+                        description="model width")
+    heads: int = knob(4, widget="number", archs=("transformer",), ge=limits.HEADS[0], le=limits.HEADS[1],
+                      description="attention heads; must divide d_model")
+    d_ff: int = knob(256, widget="number", archs=("transformer",), ge=limits.D_FF[0], le=limits.D_FF[1],
+                     description="feed-forward width")
+    positional: Literal["sinusoidal", "learned"] = knob("sinusoidal", widget="select", archs=("transformer",),
+                                                        description="positional encoding")
+    checkpoint: str | None = knob(None, widget="select", max_length=64,
+                                  description="pretrained model name (for its architecture); null = random init")
 
     @model_validator(mode="before")
     @classmethod
@@ -73,7 +93,7 @@ class TraceKnobs(BaseModel):
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("text must be valid Unicode (it has a lone surrogate)") from None
+            raise PydanticCustomError("text_surrogate", "text must be valid Unicode (a lone surrogate)") from None
         return text
 
     def canonical(self) -> dict[str, Any]:
@@ -85,8 +105,16 @@ class TraceKnobs(BaseModel):
             knobs["clip_threshold"] = None
         if knobs.get("checkpoint") is not None:  # the checkpoint fixes the model: its own shape and weights
             for name in CHECKPOINT_FIXES:
-                knobs.pop(name)
+                knobs.pop(name, None)
         return knobs
+
+
+# Which knobs matter for which architecture (from the fields); the others are dropped from the canonical form.
+APPLIES_TO: dict[str, tuple[str, ...]] = {
+    name: tuple(field.json_schema_extra["archs"])
+    for name, field in TraceKnobs.model_fields.items()
+    if tuple(field.json_schema_extra["archs"]) != ARCHS
+}
 
 
 class KnobQuery(TraceKnobs):
@@ -130,6 +158,16 @@ class Backward(BaseModel):
     loss: float | None = Field(description="total loss, the sum of L_t")
     grad_h: list[Floats] = Field(description="[t][layer] ||dL/dh_t|| (transformer: [t][1] ||dL/dx_t||)")
     grad_c: list[Floats] | None = None
+    grad_h_local: list[Floats] | None = Field(
+        None,
+        description="[t][layer] ||dL_t/dh_t||: BPTT's own-loss term, L_t alone through every path (within the "
+        "step for stacked layers); 0 on the last step (no L_{T-1}); recurrent only",
+    )
+    grad_h_future: list[Floats] | None = Field(
+        None,
+        description="[t][layer] ||sum_{u>t} dL_u/dh_t||: the term carried back from later losses (stops at "
+        "truncation cuts); as vectors local + future = dL/dh_t; recurrent only",
+    )
     grad_flow: list[Floats] = Field(description="[t][s] ||dL_t/dh_s|| of the top layer")
     grad_flow_c: list[Floats] | None = Field(None, description="[t][s] ||dL_t/dc_s|| (LSTM)")
     jacobian_norm: Floats | None = Field(None, description="[t] ||dS_t/dS_{t-1}||_2")

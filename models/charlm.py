@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from models import limits
 from models.cell import Cell, stacked
 from models.elman import ACTIVATIONS, ElmanCell
 from models.gru import GRUCell
@@ -44,8 +45,8 @@ class RecurrentConfig:
             raise ValueError(f"arch must be one of {ARCHS}, not {self.arch!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}")
-        if not 1 <= self.layers <= 3:
-            raise ValueError("layers must be between 1 and 3")
+        if not 1 <= self.layers <= limits.LAYERS[self.arch]:
+            raise ValueError(f"layers must be between 1 and {limits.LAYERS[self.arch]}")
         if self.hidden_size < 1 or self.vocab_size < 1:
             raise ValueError("hidden_size and vocab_size must be positive")
         if self.spectral_norm is not None and not self.spectral_norm >= 0:

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from models import limits
 from models.attention import attention_layer_cost, recurrent_layer_cost, scaled_dot_product, sinusoidal_encoding
 from models.charlm import step_losses
 from models.clipping import clip_gradients, total_norm
@@ -40,10 +41,10 @@ from models.trace import TraceOptions, flushed_denormals
 from models.vocab import Vocab
 
 POSITIONALS = ("sinusoidal", "learned")
-MAX_D_MODEL = 256
-MAX_LAYERS = 4
-MAX_HEADS = 8
-MAX_D_FF = 1024
+MAX_D_MODEL = limits.D_MODEL[1]
+MAX_LAYERS = limits.LAYERS["transformer"]
+MAX_HEADS = limits.HEADS[1]
+MAX_D_FF = limits.D_FF[1]
 MAX_LEN = 1024
 
 

@@ -9,49 +9,15 @@ from fastapi.responses import Response
 
 from app.compute import TraceEntry
 from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
-from app.engine import transformer_checkpoints, transformer_module
+from app.engine import checkpoints_for, transformer_module
+from app.knobs import knob_specs
 from app.routes.stream import summary_id
-from app.schemas import APPLIES_TO, LIMITS, RECURRENT, TraceKnobs, TraceResponse
+from app.schemas import TraceResponse
 from app.serialize import norms_csv, summary_event
-from app.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 _UNPROCESSABLE = {422: {"description": "a knob is out of range or inconsistent; `loc` names it"}}
-
-
-def _knob_specs(arch: str, settings: Settings) -> dict[str, dict[str, Any]]:
-    schema = TraceKnobs.model_json_schema()["properties"]
-    specs = {}
-    for name, field in TraceKnobs.model_fields.items():
-        if name == "arch" or arch not in APPLIES_TO.get(name, (arch,)):
-            continue
-        prop = schema[name]
-        options = prop.get("anyOf", [prop])
-        kinds = [o.get("type") for o in options]
-        main = next(o for o in options if o.get("type") != "null")
-        spec = {
-            "type": main.get("type"),
-            "nullable": "null" in kinds,
-            "default": field.default,
-            "description": field.description,
-        }
-        for key, out in (("minimum", "min"), ("exclusiveMinimum", "greater_than"), ("maximum", "max"),
-                         ("minLength", "min_length"), ("maxLength", "max_length"), ("enum", "choices")):
-            if key in main:
-                spec[out] = main[key]
-        if "const" in main:
-            spec["choices"] = [main["const"]]
-        specs[name] = spec
-    specs["text"]["max_length"] = settings.max_text_length
-    specs["layers"]["max"] = LIMITS["layers_recurrent" if arch in RECURRENT else "layers_transformer"]
-    if "hidden_size" in specs:
-        specs["hidden_size"]["max"] = settings.max_hidden_size
-    if "checkpoint" in specs:
-        checkpoints = transformer_checkpoints()
-        specs["checkpoint"]["choices"] = [None, *checkpoints]
-        specs["checkpoint"]["descriptions"] = checkpoints
-    return specs
 
 
 @router.get("/architectures")
@@ -60,7 +26,8 @@ def get_architectures(settings: SettingsDep) -> dict[str, Any]:
     available = {"rnn": True, "lstm": True, "gru": True, "transformer": transformer_module() is not None}
     return {
         "architectures": [
-            {"arch": arch, "available": ok, "knobs": _knob_specs(arch, settings)} for arch, ok in available.items()
+            {"arch": arch, "available": ok, "knobs": knob_specs(arch, settings, checkpoints_for(arch))}
+            for arch, ok in available.items()
         ],
         "stream": {"interval_ms": {"type": "integer", "nullable": False, "default": 0, "min": 0, "max": 2000,
                                    "description": "GET /api/trace/stream only: pause between step events"}},

@@ -52,6 +52,8 @@ def test_trace_equals_engine_numbers(client, knobs):
     bw = body["backward"]
     assert bw["loss"] == pytest.approx(ref.total_loss)
     np.testing.assert_array_equal(f32(bw["grad_h"]), ref.grad_h)
+    np.testing.assert_array_equal(f32(bw["grad_h_local"]), ref.grad_h_local)
+    np.testing.assert_array_equal(f32(bw["grad_h_future"]), ref.grad_h_future)
     np.testing.assert_array_equal(f32(bw["grad_flow"]), ref.grad_flow)
     np.testing.assert_array_equal(f32(bw["jacobian_norm"]), ref.jacobian_norm)
     assert bw["grad_norm_before_clip"] == pytest.approx(ref.grad_norm_before_clip)
@@ -132,7 +134,7 @@ def test_knobs_that_do_not_apply_share_one_computation(client):
     assert a.content == b.content
     assert a.json()["knobs"] == {"arch": "lstm", "text": TEXT, "seed": 0, "layers": 1, "truncation": None,
                                  "clip_mode": None, "clip_threshold": None, "hidden_size": 64,
-                                 "spectral_norm": None, "forget_bias": None}
+                                 "spectral_norm": None, "forget_bias": None, "checkpoint": None}
     stats = client.get("/api/status").json()
     assert stats["computations"] == 1 and stats["cache_hits"] == 1
 
@@ -142,7 +144,7 @@ def test_architectures_lists_every_knob_with_type_default_and_limits(client):
     assert set(archs) == {"rnn", "lstm", "gru", "transformer"}
     lstm = archs["lstm"]["knobs"]
     assert lstm["hidden_size"] == {"type": "integer", "nullable": False, "default": 64, "min": 1, "max": 256,
-                                   "description": "units per layer"}
+                                   "description": "units per layer", "widget": "number"}
     assert lstm["layers"]["max"] == 3 and lstm["text"]["max_length"] == 256
     assert lstm["clip_mode"]["choices"] == ["norm", "value"] and lstm["clip_mode"]["nullable"]
     assert "activation" not in lstm and "forget_bias" in lstm
@@ -162,8 +164,9 @@ def test_csv_export_carries_the_per_step_norms(client):
     assert header[:4] == ["t", "token", "target", "loss"] and "grad_c_l0" in header
     trace = client.post("/api/trace", json=query).json()
     assert len(body) == len(TEXT)
-    col = header.index("grad_h_l0")
-    np.testing.assert_allclose([float(r[col]) for r in body], np.array(trace["backward"]["grad_h"])[:, 0], rtol=1e-6)
+    for name in ("grad_h", "grad_h_local", "grad_h_future"):
+        col = header.index(f"{name}_l0")
+        np.testing.assert_allclose([float(r[col]) for r in body], np.array(trace["backward"][name])[:, 0], rtol=1e-6)
     assert [int(r[header.index("cut")]) for r in body] == [int(t in (5, 10, 15, 20)) for t in range(len(TEXT))]
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
+from app.i18n import load_strings
 from app.main import create_app
 from app.settings import Settings
 from tests.app.conftest import parse_sse
@@ -84,7 +88,7 @@ def test_engine_value_error_becomes_422_naming_the_field(client, monkeypatch):
 
     monkeypatch.setattr("app.engine.trace_recurrent", engine)
     msg = _field_error(client.post("/api/trace", json=OK), "text")
-    assert "not in the vocabulary" in msg
+    assert "not in this model's vocabulary" in msg
 
 
 def test_engine_errors_are_not_cached(client, monkeypatch):
@@ -119,3 +123,44 @@ def test_a_bad_query_knob_is_reported_once(client):
     assert response.status_code == 422
     errors = [e for e in response.json()["detail"] if e["loc"][-1] == "hidden_size"]
     assert len(errors) == 1 and "256" in errors[0]["msg"]
+
+
+# three or more English words in a row; quoted choices ('norm', 'value') are identifiers, not words
+ENGLISH_SENTENCE = re.compile(r"(?<!')\b[A-Za-z]{2,}(?:[ ,.()-]+[A-Za-z]{2,}){2,}\b(?!')")
+
+
+@pytest.mark.parametrize(("knobs", "field", "limit"), BAD, ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_knob_in_korean_names_the_field_in_korean_and_has_no_english_sentence(client, knobs, field, limit):
+    for response in (client.post("/api/trace?lang=ko", json={**OK, **knobs}),
+                     client.get("/api/trace.csv", params={**OK, **knobs}, headers={"Accept-Language": "ko-KR"})):
+        msg = _field_error(response, field)
+        label = load_strings("ko").get(f"knob_{field}", field)
+        assert msg.startswith(f"{label}: ") and re.search("[가-힣]", msg), msg
+        assert not ENGLISH_SENTENCE.search(msg), msg
+        assert response.headers["content-language"] == "ko"
+
+
+@pytest.mark.parametrize("body", [[1], "x", {"text": 5}, {"seed": 1.5}, {"identity_init": "maybe"}, {"hiden": 1},
+                                  {"clip_mode": "norm", "clip_threshold": float("nan")}])
+def test_odd_bodies_get_korean_sentences_and_strict_json(client, body):
+    response = client.post("/api/trace", content=json.dumps(body), headers={"content-type": "application/json",
+                                                                             "Accept-Language": "ko"})
+    assert response.status_code == 422
+    json.loads(response.text, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    for error in response.json()["detail"]:
+        assert re.search("[가-힣]", error["msg"]) and not ENGLISH_SENTENCE.search(error["msg"]), error
+
+
+def test_error_language_follows_query_then_cookie_then_header(client):
+    bad = {**OK, "hidden_size": 0}
+    english = client.post("/api/trace", json=bad)  # a tool asking, no language: English
+    assert english.headers["content-language"] == "en"
+    assert ENGLISH_SENTENCE.search(english.json()["detail"][0]["msg"])  # the check above can fail
+    assert client.post("/api/trace?lang=ko", json=bad, headers={"Accept-Language": "en"}).headers[
+        "content-language"] == "ko"
+    client.cookies.set("lang", "ko")
+    try:
+        assert client.post("/api/trace", json=bad, headers={"Accept-Language": "en"}).headers[
+            "content-language"] == "ko"
+    finally:
+        client.cookies.clear()

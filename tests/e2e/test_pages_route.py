@@ -59,10 +59,10 @@ def test_ui_text_exists_in_both_languages():
     assert set(ko) == set(en)
     assert all(v.strip() for v in ko.values()) and all(v.strip() for v in en.values())
     # every knob in the form has a label in both languages
-    from app.pages import form_knobs
+    from app.knobs import knob_names
 
-    for knob in form_knobs():
-        assert f"knob_{knob['name']}" in ko
+    for name in knob_names():
+        assert f"knob_{name}" in ko and f"knob_{name}" in en
 
 
 def test_assets_load_from_a_cdn_with_local_copies_behind_them():
