@@ -105,6 +105,8 @@ def _backward(trace, knobs: dict[str, Any]) -> dict[str, Any]:
         backward |= {
             "grad_h": _c(trace.grad_h),
             "grad_c": _c(trace.grad_c),
+            "grad_h_local": _c(trace.grad_h_local),  # BPTT's two terms of dL/dh_t: L_t's own part ...
+            "grad_h_future": _c(trace.grad_h_future),  # ... and what the later losses carry back
             "grad_flow": trace.grad_flow,
             "grad_flow_c": trace.grad_flow_c,
             "jacobian_norm": trace.jacobian_norm,
@@ -116,6 +118,8 @@ def _backward(trace, knobs: dict[str, Any]) -> dict[str, Any]:
         backward |= {
             "grad_h": _c(np.asarray(trace.grad_x)[:, None]),  # ||dL/dx_t||: one "layer", the input
             "grad_c": None,
+            "grad_h_local": None,  # no recursion through time to split
+            "grad_h_future": None,
             "grad_flow": trace.grad_flow,
             "grad_flow_c": None,
             "jacobian_norm": None,
@@ -184,6 +188,8 @@ def backward_event(payload: dict[str, Any], t: int) -> dict[str, Any]:
         "t": t,
         "grad_h": bw["grad_h"][t],
         "grad_c": None if bw["grad_c"] is None else bw["grad_c"][t],
+        "grad_h_local": None if bw["grad_h_local"] is None else bw["grad_h_local"][t],
+        "grad_h_future": None if bw["grad_h_future"] is None else bw["grad_h_future"][t],
         "grad_flow_from": _c(bw["grad_flow"][:, t]),  # [u] ||dL_u/dh_t||, zero for u < t
         "jacobian_norm": None if bw["jacobian_norm"] is None else _num(float(bw["jacobian_norm"][t])),
         "bound": None if not bw["pascanu"] or bw["pascanu"]["bound"] is None else _num(bw["pascanu"]["bound"][t]),
@@ -209,6 +215,8 @@ def norms_csv(payload: dict[str, Any]) -> str:
     header += [f"h_norm_l{i}" for i in range(L)] if "h" in steps[0] else []
     header += [f"grad_h_l{i}" for i in range(L)] if "h" in steps[0] else ["grad_x"]  # transformer: ||dL/dx_t||
     header += [f"grad_c_l{i}" for i in range(L)] if bw["grad_c"] is not None else []
+    terms = bw["grad_h_local"] is not None
+    header += [f"grad_h_{part}_l{i}" for part in ("local", "future") for i in range(L)] if terms else []
     header += ["jacobian_norm", "pascanu_bound", "cut", "overflow"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -226,6 +234,7 @@ def norms_csv(payload: dict[str, Any]) -> str:
                 row += cells(np.linalg.norm(step["h"].astype(np.float64), axis=-1))
         row += cells(bw["grad_h"][t])
         row += cells(bw["grad_c"][t]) if bw["grad_c"] is not None else []
+        row += [*cells(bw["grad_h_local"][t]), *cells(bw["grad_h_future"][t])] if terms else []
         row += cells([np.nan if event["jacobian_norm"] is None else event["jacobian_norm"]])
         row += cells([np.nan if event["bound"] is None else event["bound"]])
         row += [int(event["cut"]), int(step["overflow"] or event["overflow"])]

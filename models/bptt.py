@@ -3,6 +3,12 @@
 For the total loss L = sum_t L_t the adjoint of a state is
     dL/dS_s = dL_s/dS_s (own output, top layer only) + (dS_{s+1}/dS_s)^T dL/dS_{s+1} (the future)
 and the same recursion, run for each loss term separately, gives dL_t/dS_s for every t >= s.
+Per layer l the two terms of the recursion are then
+    own^l_s    = dL_s/dS^l_s             (row s at step s; only L_s is differentiated, through every
+                                          path, which within step s runs through the layers above)
+    future^l_s = sum_{u>s} dL_u/dS^l_s   (rows u > s at step s: carried back from later losses)
+with own + future = dL/dS^l_s. There is no L_{T-1} (models.charlm), so own_{T-1} = 0. Truncation
+leaves own alone (it stays inside step s) and stops the future at the cuts.
 
 All loss terms run at once as rows of one batch ("rows"): at step s the active rows are t = s..T-1,
 so the whole T x T gradient-flow matrix costs one sweep with batched matmuls instead of T separate
@@ -32,6 +38,8 @@ class BPTTResult:
     grad_state: Tensor  # (T, L, C) ||dL/dS^l_{c,s}|| (total derivative) of the summed rows; h is c=0
     flow_state: Tensor | None  # (R, T, C) ||dL_t/dS^{top}_{c,s}|| per row t (per_row mode only)
     flow_input: Tensor | None  # (R, T) ||dL_t/dx_s|| w.r.t. the one-hot input of step s (if asked)
+    grad_own: Tensor | None  # (T, L, C) ||dL_s/dS^l_{c,s}||: the step's own loss term (per_row mode only)
+    grad_future: Tensor | None  # (T, L, C) ||sum_{u>s} dL_u/dS^l_{c,s}||: the losses after s (per_row only)
     d_gi: Tensor  # (T, L, G*H) summed over rows: dL/d(W_ih x + b_ih)
     d_gh: Tensor  # (T, L, G*H) summed over rows: dL/d(W_hh h + b_hh)
     cuts: list[int]  # steps s whose incoming state was detached (gradient stops between s-1 and s)
@@ -143,7 +151,7 @@ def bptt(
         _sweep_layer(loc, w, need_input=layer > 0 or (per_row and input_flow))
         for layer, (loc, w) in enumerate(zip(local, weights, strict=True))
     ]
-    total, flow_state, flow_input = kernels.bptt_sweep(
+    total, flow_state, flow_input, own, future = kernels.bptt_sweep(
         _injection(layers[-1], d_top), layers, per_row, cut, per_row and input_flow, _FEW_ROWS
     )
     # gi and gh enter each step linearly, so their adjoints for the summed loss follow from the
@@ -157,6 +165,8 @@ def bptt(
         grad_state=_norm(total).to(dt),
         flow_state=flow_state.transpose(0, 1).to(dt) if per_row else None,
         flow_input=flow_input.t().to(dt) if per_row and input_flow else None,
+        grad_own=_norm(own).to(dt) if per_row else None,
+        grad_future=_norm(future).to(dt) if per_row else None,
         d_gi=torch.stack(d_gi, 1),
         d_gh=torch.stack(d_gh, 1),
         cuts=cut,

@@ -172,11 +172,12 @@ class SweepLayer(NamedTuple):
 
 def _bptt_sweep(
     inject: Tensor, layers: list[SweepLayer], per_row: bool, cuts: list[int], input_flow: bool, few_rows: int
-) -> tuple[Tensor, Tensor, Tensor]:
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """The backward time loop of models.bptt.bptt, which documents it.
 
-    Returns the summed adjoint (T, L, C, H), and with per_row the norms ||dL_t/dS_s|| as [s][t][c]
-    and ||dL_t/dx_s|| as [s][t] (float64), else empty tensors.
+    Returns the summed adjoint (T, L, C, H), and with per_row the norms ||dL_t/dS_s|| as [s][t][c],
+    ||dL_t/dx_s|| as [s][t] (float64) and the summed adjoint's two BPTT terms (T, L, C, H): row s at
+    step s (dL_s/dS_s, the step's own loss) and the sum of rows u > s (the future); else empty tensors.
     """
     T, C, H = inject.size(0), inject.size(1), inject.size(2)
     L = len(layers)
@@ -192,6 +193,8 @@ def _bptt_sweep(
     total = torch.zeros(T, L, C, H, dtype=dt, device=dev)
     flow_state = torch.zeros(T, R, C, dtype=f64, device=dev) if per_row else torch.empty(0, dtype=f64)
     flow_input = torch.zeros(T, R, dtype=f64, device=dev) if per_row and input_flow else torch.empty(0, dtype=f64)
+    own = torch.zeros(T, L, C, H, dtype=dt, device=dev) if per_row else torch.empty(0, dtype=dt)
+    future = torch.zeros(T, L, C, H, dtype=dt, device=dev) if per_row else torch.empty(0, dtype=dt)
     for s in range(T - 1, -1, -1):
         lo = s if per_row else 0  # rows t < s are still zero: L_t does not depend on S_s
         for layer in range(L - 1, -1, -1):
@@ -201,7 +204,11 @@ def _bptt_sweep(
                 src[0] += inject[s]  # L_s's own term (row s, or the single summed row)
                 if per_row:
                     flow_state[s, lo:] = torch.linalg.vector_norm(src, 2.0, [-1], False, dtype=f64)
-            total[s, layer] = src.sum(0)
+            if per_row:  # the future summed apart: total - own would lose a future far below the own term
+                own[s, layer] = src[0]
+                future[s, layer] = src[1:].sum(0)
+            else:
+                total[s, layer] = src[0]
             x = layers[layer]
             out = _product(src, x.coef_gh, x.W_gh, x.active_gh, s, matrices, starts, 2 * layer, x.chunk_gh, few_rows)
             dst[:, 0] = out[:, :H]
@@ -231,7 +238,9 @@ def _bptt_sweep(
         if s in cuts:
             for layer in range(L):
                 buffers[2 * layer + current[layer]].zero_()
-    return total, flow_state, flow_input
+    if per_row:
+        torch.add(own, future, out=total)
+    return total, flow_state, flow_input, own, future
 
 
 def _script(fn):

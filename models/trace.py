@@ -2,7 +2,7 @@
 
 `trace_recurrent` runs the gate-by-gate forward pass, then the explicit BPTT recursion (models.bptt)
 once with one row per loss term, which yields at the same time
-  - ||dL/dh_t|| (and ||dL/dc_t||) per step and layer,
+  - ||dL/dh_t|| (and ||dL/dc_t||) per step and layer, and the two BPTT terms of dL/dh_t (below),
   - the T x T gradient-flow matrix G[t][s] = ||dL_t/dh_s|| of the top layer (0 for s > t),
   - the parameter gradients of the total loss (under truncation, if asked for),
 then the one-step Jacobian norms, the Pascanu quantities of W_hh, and clipping.
@@ -74,6 +74,9 @@ class RecurrentTrace:
     # backward
     grad_h: np.ndarray  # (T, L) ||dL/dh_t|| per layer (under truncation if set)
     grad_c: np.ndarray | None  # (T, L) ||dL/dc_t|| (LSTM)
+    # dL/dh^l_t = dL_t/dh^l_t + sum_{u>t} dL_u/dh^l_t, the BPTT recursion's two terms as vectors:
+    grad_h_local: np.ndarray  # (T, L) ||dL_t/dh^l_t||, L_t alone through every path; 0 at T-1 (no L_{T-1})
+    grad_h_future: np.ndarray  # (T, L) ||sum_{u>t} dL_u/dh^l_t||, carried back from later losses
     grad_flow: np.ndarray  # (T, T) ||dL_t/dh_s|| top layer; row T-1 is 0 (no L_{T-1})
     grad_flow_c: np.ndarray | None  # (T, T) ||dL_t/dc_s|| top layer (LSTM)
     grad_flow_input: np.ndarray | None  # (T, T) ||dL_t/dx_s|| w.r.t. the one-hot input at s (if asked)
@@ -206,7 +209,9 @@ def trace_recurrent(
         gates = {g: torch.stack([r.gates[g] for r in run.layers], 1) for g in model.cell.gates}
         fwd_over = _not_finite_per_step(states, probs, *gates.values())
         fwd_over[:-1] |= ~torch.isfinite(loss)
-        bwd_over = _not_finite_per_step(rows.grad_state, rows.flow_state.transpose(0, 1))
+        bwd_over = _not_finite_per_step(
+            rows.grad_state, rows.grad_own, rows.grad_future, rows.flow_state.transpose(0, 1)
+        )
         is_lstm = config.arch == "lstm"
         fields = dict(  # everything but the Jacobian norms, made while the helper may still compute them
             config=config,
@@ -222,6 +227,8 @@ def trace_recurrent(
             forward_overflow=_np(fwd_over),
             grad_h=_np(rows.grad_state[:, :, 0]),
             grad_c=_np(rows.grad_state[:, :, 1]) if is_lstm else None,
+            grad_h_local=_np(rows.grad_own[:, :, 0]),
+            grad_h_future=_np(rows.grad_future[:, :, 0]),
             grad_flow=_np(rows.flow_state[:, :, 0]),
             grad_flow_c=_np(rows.flow_state[:, :, 1]) if is_lstm else None,
             grad_flow_input=None if rows.flow_input is None else _np(rows.flow_input),

@@ -31,6 +31,8 @@ def _check_order(events: list[dict], trace: dict) -> None:
     for e in backward:
         t = e["data"]["t"]
         assert e["data"]["grad_h"] == trace["backward"]["grad_h"][t]
+        assert e["data"]["grad_h_local"] == trace["backward"]["grad_h_local"][t]
+        assert e["data"]["grad_h_future"] == trace["backward"]["grad_h_future"][t]
         assert e["data"]["grad_flow_from"] == grad_flow[:, t].tolist()
         assert e["data"]["cut"] == (t in (3, 6))
     assert events[-2]["data"]["loss"] == trace["backward"]["loss"]

@@ -45,6 +45,8 @@ def test_transformer_ignores_truncation_and_streams_attention(client):
     events = parse_sse(client.get("/api/trace/stream", params=KNOBS).text)
     forward = [e["data"] for e in events if e["event"] == "forward"]
     assert len(forward) == len(TEXT) and len(forward[3]["attention"]) == 2  # layers
+    backward = [e["data"] for e in events if e["event"] == "backward"]
+    assert all(b["grad_h_local"] is None and b["grad_h_future"] is None for b in backward)  # recurrent only
     assert client.get("/api/status").json()["computations"] == 1
 
 

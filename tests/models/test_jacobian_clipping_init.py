@@ -222,7 +222,7 @@ def test_kernels_as_plain_python_give_the_same_numbers(monkeypatch):
     for name in ("lanczos", "bptt_sweep"):
         monkeypatch.setattr(kernels, name, getattr(kernels, f"_{name}"))
     plain = trace_recurrent(TEXT, cfg, TraceOptions(truncation=5, input_flow=True))
-    for field in ("grad_flow", "grad_h", "grad_flow_input", "jacobian_norm"):
+    for field in ("grad_flow", "grad_h", "grad_h_local", "grad_h_future", "grad_flow_input", "jacobian_norm"):
         np.testing.assert_allclose(getattr(plain, field), getattr(scripted, field), rtol=1e-5, atol=1e-9)
     for name, grad in scripted.grads.items():
         np.testing.assert_allclose(plain.grads[name], grad, rtol=1e-5, atol=1e-8)
