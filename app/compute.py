@@ -4,6 +4,11 @@ computation). Async callers only await; nothing here blocks the event loop.
 
 A waiter that goes away (a closed stream, a cancelled request) stops waiting; if it was the last one and
 the computation has not started yet, the computation is dropped from the queue.
+
+Bounds (app.settings): a knob set whose estimated cost (app.budget) is over the budget is a 422 before
+anything runs; fresh computations wait in app.fair's line (fair shares, a rate per client, 429/503
+instead of an endless wait); and cached traces plus the traces that open streams hold stay within one
+memory budget, the cache giving way to streams (open_stream says no when even that is not enough).
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import numpy as np
 import orjson
 import torch
 
+from app.budget import check_cost, trace_macs
 from app.engine import run_trace
+from app.errors import KnobError
+from app.fair import CLIENT, FairPool, Refused
 from app.serialize import dumps, trace_payload
 
 
@@ -59,7 +67,8 @@ class _Flight:
 
 
 COUNTERS = ("computations", "cache_hits", "joined", "dropped", "abandoned", "streams", "stream_events",
-            "streams_stopped_early")
+            "streams_stopped_early", "streams_ended_for_shutdown", "refused_cost", "refused_rate", "refused_queue",
+            "refused_busy", "refused_memory")
 
 
 def cache_key(knobs: dict[str, Any]) -> bytes:
@@ -68,17 +77,23 @@ def cache_key(knobs: dict[str, Any]) -> bytes:
 
 class TraceService:
     def __init__(self, workers: int, cache_size: int, device: str, torch_threads: int | None = None,
-                 cache_megabytes: int = 512, engine: Callable[..., Any] = run_trace) -> None:
-        init = (torch.set_num_threads, (torch_threads,)) if torch_threads else (None, ())
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-trace", initializer=init[0],
-                                       initargs=init[1])
+                 cache_megabytes: int = 512, engine: Callable[..., Any] = run_trace, *,
+                 max_macs: float | None = None, fair: dict[str, Any] | None = None) -> None:
+        """max_macs: the cost budget of one trace (None: none); fair: app.fair.FairPool's options."""
+        def init_thread() -> None:
+            if torch_threads:
+                torch.set_num_threads(torch_threads)
+
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-trace", initializer=init_thread)
         # one helper thread per worker: a trace hands its Jacobian norms to it and runs BPTT meanwhile,
         # so a lone request uses two cores; under full load the same work just interleaves
-        self.helper = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-helper", initializer=init[0],
-                                         initargs=init[1])
-        self.cache_size, self.device, self.engine = cache_size, device, engine
+        self.helper = ThreadPoolExecutor(workers, thread_name_prefix="unrolled-helper", initializer=init_thread)
+        self.fair = FairPool(self.pool, workers, **(fair or {}))
+        self.cache_size, self.device, self.engine, self.max_macs = cache_size, device, engine, max_macs
         self.cache_bytes = cache_megabytes * 2**20  # traces differ in size by 1000x: count bytes too
         self._cached_bytes = 0
+        self._streams: dict[int, list] = {}  # id(entry) -> [entry, open streams, key]: what streams hold
+        self._stream_only_bytes = 0  # of those, the entries that are not (or no longer) in the cache
         self.stats: Counter[str] = Counter()  # COUNTERS
         self._cache: OrderedDict[bytes, TraceEntry] = OrderedDict()
         self._flights: dict[bytes, _Flight] = {}
@@ -101,24 +116,44 @@ class TraceService:
                 if self.cache_size and entry.nbytes <= self.cache_bytes:
                     self._cache[key] = entry
                     self._cached_bytes += entry.nbytes
-                    while len(self._cache) > self.cache_size or self._cached_bytes > self.cache_bytes:
-                        self._cached_bytes -= self._cache.popitem(last=False)[1].nbytes
+                    while self._cache and (len(self._cache) > self.cache_size
+                                           or self._cached_bytes + self._stream_only_bytes > self.cache_bytes):
+                        self._evict(next(iter(self._cache)))
             return entry
         finally:
             with self._lock:  # from here on a new request finds the cache, not this flight
                 self._flights.pop(key, None)
 
+    def _evict(self, key: bytes) -> None:
+        """Drop a cache entry (under the lock); an open stream keeps its bytes counted."""
+        entry = self._cache.pop(key)
+        self._cached_bytes -= entry.nbytes
+        if id(entry) in self._streams:
+            self._stream_only_bytes += entry.nbytes
+
     async def trace(self, knobs: dict[str, Any]) -> TraceEntry:
-        """The trace for canonical knobs: from the cache, from an identical computation in flight, or new."""
+        """The trace for canonical knobs: from the cache, from an identical computation in flight, or new.
+        Raises KnobError (knob_cost) over the budget and app.fair.Refused when the line is full."""
         key = cache_key(knobs)
+        macs = trace_macs(knobs)
+        try:
+            check_cost(macs, self.max_macs)
+        except KnobError:
+            self.count("refused_cost")
+            raise
         with self._lock:
             if (entry := self._cache.get(key)) is not None:
                 self._cache.move_to_end(key)
                 self.stats["cache_hits"] += 1
                 return entry
             flight = self._flights.get(key)
-            if flight is None:
-                flight = self._flights[key] = _Flight(self.pool.submit(self._compute, key, knobs))
+            if flight is None:  # only a fresh computation is charged to its client
+                try:
+                    future = self.fair.submit(CLIENT.get(), macs, self._compute, key, knobs)
+                except Refused as refused:
+                    self.stats[f"refused_{refused.reason}"] += 1
+                    raise
+                flight = self._flights[key] = _Flight(future)
             else:
                 self.stats["joined"] += 1
             flight.waiters += 1
@@ -135,6 +170,47 @@ class TraceService:
             with self._lock:
                 flight.waiters -= 1
 
+    def open_stream(self, entry: TraceEntry) -> bool:
+        """Count a stream's trace against the memory budget while it is open; False if it does not fit
+        even after the cache has given way (the caller waits a little, then answers 503)."""
+        with self._lock:
+            held = self._streams.get(id(entry))
+            if held is not None:  # another stream of the same trace: no more memory
+                held[1] += 1
+                return True
+            if self._cache.get(cache_key(entry.knobs)) is not entry:
+                for key in [k for k, e in self._cache.items() if id(e) not in self._streams]:  # oldest first
+                    if self._cached_bytes + self._stream_only_bytes + entry.nbytes <= self.cache_bytes:
+                        break
+                    self._evict(key)
+                if self._cached_bytes + self._stream_only_bytes + entry.nbytes > self.cache_bytes:
+                    return False
+                self._stream_only_bytes += entry.nbytes
+            self._streams[id(entry)] = [entry, 1, cache_key(entry.knobs)]
+            return True
+
+    def stream_room(self, knobs: dict[str, Any]) -> bool:
+        """Whether a stream of these knobs may fit, judged before its trace is computed (a stream refused
+        after the computation would have wasted it): yes if its trace is cached or already streaming,
+        else if the streams leave room for one more trace of their typical size."""
+        key = cache_key(knobs)
+        with self._lock:
+            if key in self._cache or any(held[2] == key for held in self._streams.values()):
+                return True
+            if not self._streams:
+                return True
+            held_bytes = sum(held[0].nbytes for held in self._streams.values())
+            return held_bytes + held_bytes / len(self._streams) <= self.cache_bytes
+
+    def close_stream(self, entry: TraceEntry) -> None:
+        with self._lock:
+            held = self._streams[id(entry)]
+            held[1] -= 1
+            if held[1] == 0:
+                del self._streams[id(entry)]
+                if self._cache.get(cache_key(entry.knobs)) is not entry:
+                    self._stream_only_bytes -= entry.nbytes
+
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:
             self.stats[name] += n
@@ -147,7 +223,9 @@ class TraceService:
         with self._lock:
             counters = dict.fromkeys(COUNTERS, 0) | self.stats
             return {"cached": len(self._cache), "cached_megabytes": round(self._cached_bytes / 2**20, 1),
-                    "in_flight": len(self._flights), **counters}
+                    "streaming": sum(held[1] for held in self._streams.values()),
+                    "trace_megabytes": round((self._cached_bytes + self._stream_only_bytes) / 2**20, 1),
+                    "in_flight": len(self._flights), "pool": self.fair.snapshot(), **counters}
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -14,7 +14,6 @@ from typing import Any
 from app.errors import KnobError
 from app.schemas import LIMITS, RECURRENT, TraceKnobs
 from app.settings import Settings
-from models import limits
 from models.charlm import RecurrentConfig
 from models.trace import TraceOptions, trace_recurrent
 
@@ -49,9 +48,6 @@ def check_knobs(knobs: TraceKnobs, settings: Settings) -> None:
     Each error has a code; app.errors writes its sentence in the request's language."""
     if len(knobs.text) > settings.max_text_length:
         raise KnobError("text", "text_server_max", limit=settings.max_text_length)
-    most_layers = limits.LAYERS[knobs.arch]
-    if knobs.layers > most_layers:
-        raise KnobError("layers", "layers_range", arch=knobs.arch, limit=most_layers)
     if knobs.arch in RECURRENT and knobs.hidden_size > settings.max_hidden_size:
         raise KnobError("hidden_size", "hidden_server_max", limit=settings.max_hidden_size)
     if knobs.arch == "transformer" and transformer_module() is None:
@@ -85,7 +81,8 @@ def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None
     )
     try:
         if knobs["arch"] in RECURRENT:
-            config = RecurrentConfig(
+            checkpoint = knobs.get("checkpoint")  # it brings its own config and vocabulary
+            config = None if checkpoint else RecurrentConfig(
                 arch=knobs["arch"],
                 hidden_size=knobs["hidden_size"],
                 layers=knobs["layers"],
@@ -95,7 +92,7 @@ def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None
                 identity_init=knobs.get("identity_init", False),
                 forget_bias=knobs.get("forget_bias"),
             )
-            return trace_recurrent(knobs["text"], config, options, helper=helper)
+            return trace_recurrent(knobs["text"], config, options, helper=helper, checkpoint=checkpoint)
         tf = transformer_module()
         config = None  # a checkpoint brings its own config and vocabulary
         if knobs["checkpoint"] is None:

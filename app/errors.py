@@ -25,7 +25,10 @@ from app.i18n import LANG_COOKIE, LANGS, load_strings
 
 
 class KnobError(ValueError):
-    def __init__(self, field: str, code: str, **ctx: Any) -> None:
+    """field: the knob at fault, or None when the knob set as a whole is (its cost): loc is then the body
+    or the query itself."""
+
+    def __init__(self, field: str | None, code: str, **ctx: Any) -> None:
         super().__init__(f"{field}: {code} {ctx}")
         self.field, self.code, self.ctx = field, code, ctx
 
@@ -48,11 +51,26 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:40] + "…"  # an echoed input stays a hint, not a copy
 
 
+def _short(value: Any) -> Any:
+    """An echoed input as a short prefix: a long string cut to 40 characters, a list or object longer
+    than 80 characters of JSON as the start of that JSON (a 16 kB body is not sent back whole)."""
+    if isinstance(value, str):
+        return value if len(value) <= 40 else value[:40] + "…"
+    if isinstance(value, dict | list):
+        text = json.dumps(_finite(value), ensure_ascii=False, allow_nan=False, default=str)
+        return value if len(text) <= 80 else text[:80] + "…"
+    return value
+
+
 def error_sentence(error: dict[str, Any], lang: str) -> str:
     """'<label>: <sentence>' for one error dict (type, loc, ctx, input) in `lang`."""
     t = load_strings(lang)
-    field = str(error["loc"][-1]) if error.get("loc") else ""
+    loc = list(error.get("loc") or [])
+    position = loc.pop() if loc and isinstance(loc[-1], int) else None  # malformed JSON: ["body", 17]
+    field = str(loc[-1]) if loc else ""  # "body" or "query" itself when the whole of it is at fault
     ctx = {k: _show(v) for k, v in (error.get("ctx") or {}).items()}
+    if position is not None:
+        ctx.setdefault("position", str(position))
     ctx.setdefault("input", _show(error.get("input", "")))
     if "expected" in ctx and lang != "en":  # pydantic writes "'a', 'b' or 'c'": the choices, without the English
         ctx["expected"] = re.sub(r"\s+or\s+", ", ", ctx["expected"])
@@ -85,6 +103,10 @@ def _response(request: Request, errors: list[dict[str, Any]]) -> Response:
     for error in errors:
         error = {k: v for k, v in error.items() if k != "url"}
         error["msg"] = error_sentence(error, lang)
+        if "input" in error:
+            error["input"] = _short(error["input"])
+        if error.get("ctx"):
+            error["ctx"] = {k: _short(v) for k, v in error["ctx"].items()}
         detail.append(error)
     # ASCII: an echoed input with a lone surrogate would fail UTF-8 encoding and turn the answer into a 500
     body = json.dumps({"detail": detail}, ensure_ascii=True, allow_nan=False, default=str)
@@ -93,7 +115,8 @@ def _response(request: Request, errors: list[dict[str, Any]]) -> Response:
 
 def knob_error_response(request: Request, exc: KnobError) -> Response:
     where = "query" if request.method == "GET" else "body"
-    error = {"type": f"knob_{exc.code}", "loc": [where, exc.field], "ctx": exc.ctx}
+    loc = [where] if exc.field is None else [where, exc.field]
+    error = {"type": f"knob_{exc.code}", "loc": loc, "ctx": exc.ctx}
     return _response(request, [error])
 
 
@@ -108,3 +131,15 @@ def validation_error_response(request: Request, exc: RequestValidationError) -> 
             seen.add(key)
             errors.append(error)
     return _response(request, errors)
+
+
+def refused_response(request: Request, exc: Exception) -> Response:
+    """app.fair.Refused: 429 (this client asked for too much) or 503 (the server is full), with
+    Retry-After and a sentence in the request's language; FastAPI's {"detail": ...} shape."""
+    lang = request_lang(request)
+    status, reason, retry_after = exc.status, exc.reason, exc.retry_after  # type: ignore[attr-defined]
+    t = load_strings(lang)
+    sentence = (t.get(f"err_busy_{reason}") or t["err_busy_busy"]).format_map(_Blank(retry_after=retry_after))
+    body = json.dumps({"detail": sentence, "reason": reason, "retry_after": retry_after}, ensure_ascii=True)
+    headers = {"Retry-After": str(retry_after), "Content-Language": lang}
+    return Response(body, status_code=status, media_type="application/json", headers=headers)

@@ -9,22 +9,29 @@ from pathlib import Path
 import torch
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.compute import TraceService
-from app.errors import KnobError, knob_error_response, validation_error_response
+from app.errors import KnobError, knob_error_response, refused_response, validation_error_response
+from app.fair import ClientMiddleware, Refused, pool_options
+from app.http import GZIP_LEVEL, IMMUTABLE, ONE_DAY, REVALIDATE, CachedStaticFiles, gzip_exclusions, vendor_versions
 from app.pages import router as pages_router
 from app.routes.api import router as api_router
+from app.routes.lessons import router as lessons_router
+from app.routes.lm import router as lm_router
 from app.routes.stream import router as stream_router
 from app.settings import Settings, get_settings, threads_per_worker
+from app.shutdown import Shutdown
 from models.device import pick_device
 
 ROOT = Path(__file__).resolve().parent.parent
-# Local copies of the CDN assets, installed at set-up by npm ci (package-lock.json), never committed.
+# Local copies of the CDN assets, installed at set-up by npm ci (package-lock.json), never committed;
+# each is also served under /vendor/<name>@<version> (app.http: cached for a year).
 VENDOR = {
     "/vendor/htmx": ROOT / "node_modules" / "htmx.org" / "dist",
     "/vendor/plotly": ROOT / "node_modules" / "plotly.js-cartesian-dist-min",
 }
+VENDOR_PACKAGES = {"/vendor/htmx": "htmx.org", "/vendor/plotly": "plotly.js-cartesian-dist-min"}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,11 +42,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         device = str(pick_device(settings.device))  # a missing CUDA fails here, at start, not per request
         threads_before = torch.get_num_threads()
         app.state.traces = TraceService(
-            settings.workers, settings.cache_size, device, threads_per_worker(settings), settings.cache_megabytes
+            settings.workers, settings.cache_size, device, threads_per_worker(settings), settings.cache_megabytes,
+            max_macs=settings.max_trace_gmacs * 1e9, fair=pool_options(settings),
         )
+        app.state.shutdown = Shutdown(settings.shutdown_timeout_s)
+        unwatch = app.state.shutdown.watch_signals()  # SIGTERM: streams end after the timeout
         try:
             yield
         finally:
+            unwatch()
             app.state.traces.close()
             torch.set_num_threads(threads_before)  # the setting is process-wide (tests share the process)
 
@@ -48,17 +59,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Step through recurrent and attention models one token at a time.",
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,  # 413 past it, from Content-Length before reading a byte
     )
     app.state.settings = settings
     app.dependency_overrides[get_settings] = lambda: settings
-    app.add_exception_handler(KnobError, knob_error_response)
-    app.add_exception_handler(RequestValidationError, validation_error_response)
+    # Starlette types a handler's exception as Exception; these take the subclass they are registered for
+    app.add_exception_handler(KnobError, knob_error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(Refused, refused_response)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL,
+                       exclude_content_types=gzip_exclusions(settings.gzip_streams))
+    app.add_middleware(ClientMiddleware)  # outermost: the fair pool knows whose work it is
     app.include_router(api_router)
     app.include_router(stream_router)
+    app.include_router(lm_router)
     app.include_router(pages_router)
-    app.mount("/static", StaticFiles(directory=ROOT / "static", check_dir=False), name="static")
+    app.include_router(lessons_router)
+    gz = settings.gzip_min_bytes
+    app.mount("/static", CachedStaticFiles(directory=ROOT / "static", check_dir=False, cache_control=REVALIDATE,
+                                           gzip_min_bytes=gz), name="static")
+    versions = vendor_versions()
     for path, directory in VENDOR.items():
-        app.mount(path, StaticFiles(directory=directory, check_dir=False), name=path.strip("/").replace("/", "-"))
+        name = path.strip("/").replace("/", "-")
+        version = versions.get(VENDOR_PACKAGES[path])
+        if version:
+            app.mount(f"{path}@{version}", CachedStaticFiles(directory=directory, check_dir=False,
+                                                             cache_control=IMMUTABLE, gzip_min_bytes=gz),
+                      name=f"{name}-versioned")
+        app.mount(path, CachedStaticFiles(directory=directory, check_dir=False, cache_control=ONE_DAY,
+                                          gzip_min_bytes=gz), name=name)
     return app
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from models import limits
@@ -86,6 +86,24 @@ class TraceKnobs(BaseModel):
         if isinstance(data, dict):
             return {k: (None if v == "" else v) for k, v in data.items()}
         return data
+
+    @field_validator("layers", mode="wrap")
+    @classmethod
+    def layers_for_arch(cls, value: Any, handler: Any, info: ValidationInfo) -> int:
+        """The layer limit depends on the architecture (arch is validated first: it comes first)."""
+        arch = info.data.get("arch")
+        most = limits.LAYERS.get(arch) if arch else None
+        try:
+            layers = handler(value)
+        except ValidationError as err:
+            if most is not None and err.errors()[0]["type"] == "less_than_equal":
+                raise PydanticCustomError("knob_layers_range", "{arch} takes 1 to {limit} layers",
+                                          {"arch": arch, "limit": most}) from None
+            raise
+        if most is not None and layers > most:
+            raise PydanticCustomError("knob_layers_range", "{arch} takes 1 to {limit} layers",
+                                      {"arch": arch, "limit": most})
+        return layers
 
     @field_validator("text")
     @classmethod
@@ -188,6 +206,8 @@ class TraceResponse(BaseModel):
     arch: Arch
     vocab: list[str]
     tokens: list[int]
+    unknown: list[int] = Field(default_factory=list, description="steps whose character is outside a checkpoint's "
+                               "vocabulary: they enter as U+FFFD")
     steps: list[Step]
     backward: Backward
     params: dict[str, Any] = Field(description="torch.nn names -> nested lists (readout.weight, readout.bias ...)")

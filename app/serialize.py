@@ -155,6 +155,7 @@ def trace_payload(trace, knobs: dict[str, Any]) -> dict[str, Any]:
         "arch": knobs["arch"],
         "vocab": list(trace.vocab),
         "tokens": trace.tokens,
+        "unknown": list(getattr(trace, "unknown", [])),  # steps read as U+FFFD (outside a checkpoint's vocab)
         "steps": _steps(trace, T),
         "backward": _backward(trace, knobs),
         "params": {k: _c(v) for k, v in trace.params.items()},
@@ -174,6 +175,7 @@ def meta_event(payload: dict[str, Any]) -> dict[str, Any]:
         "arch": payload["arch"],
         "vocab": payload["vocab"],
         "tokens": payload["tokens"],
+        "unknown": payload.get("unknown", []),
         "T": len(steps),
         "gates": list(first["gates"]),
         "state_shape": list(np.shape(first["h"])) if "h" in first else None,

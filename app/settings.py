@@ -23,7 +23,41 @@ class Settings(BaseSettings):
         None, ge=1, le=256, description="torch intra-op threads per worker; None: CPU cores / workers"
     )
     cache_size: int = Field(64, ge=0, le=4096, description="traces kept, keyed by their canonical knobs")
-    cache_megabytes: int = Field(512, ge=1, le=65536, description="and at most this much memory for them")
+    cache_megabytes: int = Field(
+        512, ge=1, le=65536, description="memory for finished traces, cached and streaming together; a new stream "
+        "past it waits up to stream_wait_s, then gets 503"
+    )
+    stream_wait_s: float = Field(2.0, ge=0, le=60, description="how long a new stream waits for memory")
+    # Work (app.fair, models.cost). Only fresh computations count: a class on one teacher's knobs is one.
+    max_trace_gmacs: float = Field(
+        60.0, gt=0, le=1e6, description="a trace's estimated cost (G multiply-adds, models.cost) above which it is "
+        "refused with 422: every recurrent shape fits (the largest LSTM is 52 G, 3.5-4 s on 2 cores); the widest "
+        "Transformer fits up to about 190 characters"
+    )
+    light_gmacs: float = Field(
+        2.0, ge=0, le=1e6, description="traces up to this cost may use the worker kept for light work (with 2+ "
+        "workers, heavy traces hold at most workers - 1)"
+    )
+    client_workers: int | None = Field(
+        None, ge=1, le=64, description="workers a client's heavy work may hold (light work takes any free one); "
+        "None: half"
+    )
+    client_rate: int = Field(120, ge=0, le=100000, description="fresh computations per client per minute; 0: no limit")
+    client_burst: int = Field(60, ge=1, le=100000, description="fresh computations a client may start at once")
+    client_queue_budgets: float = Field(
+        2.0, gt=0, le=1000, description="work one client may have waiting, in units of max_trace_gmacs (429 past it)"
+    )
+    queue_budgets: float = Field(
+        16.0, gt=0, le=10000, description="work waiting in all, in units of max_trace_gmacs (503 past it)"
+    )
+    queue_limit: int = Field(256, ge=1, le=100000, description="computations waiting in all (503 past it)")
+    # HTTP
+    max_body_bytes: int = Field(16384, ge=256, le=2**30, description="largest JSON request body (413 past it)")
+    gzip_min_bytes: int = Field(1024, ge=0, le=2**30, description="responses from this size on are gzipped")
+    gzip_streams: bool = Field(True, description="gzip event streams too, flushed after every event")
+    shutdown_timeout_s: float = Field(
+        5.0, ge=0, le=600, description="on SIGTERM open streams go on this long, then end with a `reconnect` event"
+    )
     # The request models carry hard caps (app.schemas.LIMITS); these can only tighten them.
     max_text_length: int = Field(LIMITS["text"], ge=2, le=LIMITS["text"])
     max_hidden_size: int = Field(LIMITS["hidden_size"], ge=1, le=LIMITS["hidden_size"])

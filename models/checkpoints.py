@@ -4,8 +4,11 @@ Every checkpoint is produced by `scripts/pretrain.py` from a fixed seed (the rec
 models.pretrain) and committed under checkpoints/. Loading reads the file with
 torch.load(weights_only=True): plain tensors, numbers and strings, never pickled code, never a download.
 
-A checkpoint file is a dict: format, name, arch, config (the config dataclass as a dict), vocab (its
-characters as one string), state_dict, meta (seed, steps, final loss, loss history, command).
+A checkpoint file is a dict: format, name, arch, description ({"ko", "en"}), config (the config
+dataclass as a dict), vocab (its characters as one string), state_dict, meta (seed, steps, final loss,
+loss history, command). The character language models store their weights as float16 (half the
+bytes; their vocabulary of some 760 characters makes the one-hot input and the readout large) and
+load them into float32 parameters: the loss in meta is the loss of those rounded weights.
 """
 
 from __future__ import annotations
@@ -16,20 +19,25 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from models.charlm import CharRNN, RecurrentConfig
 from models.seq2seq import Seq2Seq, Seq2SeqConfig
 from models.transformer import CausalTransformer, TransformerConfig
 from models.vocab import Vocab
 
 FORMAT = 1
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-ARCHS = {"transformer": (TransformerConfig, CausalTransformer), "seq2seq": (Seq2SeqConfig, Seq2Seq)}
+ARCHS = {
+    "transformer": (TransformerConfig, CausalTransformer),
+    "seq2seq": (Seq2SeqConfig, Seq2Seq),
+    **{arch: (RecurrentConfig, CharRNN) for arch in ("rnn", "lstm", "gru")},
+}
 
 
 @dataclass(frozen=True)
 class CheckpointInfo:
     name: str
-    arch: str  # transformer | seq2seq
-    description: str  # one line, for a menu
+    arch: str  # transformer | seq2seq | rnn | lstm | gru
+    description: dict[str, str]  # {"ko": ..., "en": ...}, one or two sentences for a menu
 
 
 CHECKPOINTS: dict[str, CheckpointInfo] = {
@@ -38,23 +46,70 @@ CHECKPOINTS: dict[str, CheckpointInfo] = {
         CheckpointInfo(
             "transformer-induction",
             "transformer",
-            "2-layer, 4-head Transformer trained on repeated random text: a look-back (induction) head "
-            "attends to the character after the previous occurrence of the current one",
+            {
+                "en": "2-layer, 4-head Transformer trained on repeated random text: a look-back (induction) head "
+                "attends to the character after the previous occurrence of the current one",
+                "ko": "반복되는 무작위 글자열로 학습한 2층, 헤드 4개짜리 Transformer입니다. 되돌아보기(induction) "
+                "헤드가 지금 글자가 앞에서 나왔던 자리의 바로 다음 글자에 주목합니다.",
+            },
         ),
         CheckpointInfo(
             "seq2seq-reverse-attention",
             "seq2seq",
-            "GRU encoder-decoder with additive attention trained to reverse strings: anti-diagonal alignment",
+            {
+                "en": "GRU encoder-decoder with additive attention trained to reverse strings: anti-diagonal alignment",
+                "ko": "덧셈 어텐션을 쓰는 GRU 인코더-디코더로, 글자열을 거꾸로 뒤집도록 학습했습니다. 정렬이 "
+                "반대 대각선을 따라 나타납니다.",
+            },
         ),
         CheckpointInfo(
             "seq2seq-reverse-plain",
             "seq2seq",
-            "the same encoder-decoder without attention (context = last encoder state): fails as inputs grow",
+            {
+                "en": "the same encoder-decoder without attention (context = last encoder state): fails as inputs grow",
+                "ko": "같은 인코더-디코더에서 어텐션을 뺀 모델입니다. 문맥이 인코더의 마지막 상태 하나뿐이라서 "
+                "입력이 길어질수록 많이 틀립니다.",
+            },
         ),
         CheckpointInfo(
             "seq2seq-swap-attention",
             "seq2seq",
-            "GRU encoder-decoder with additive attention trained to swap neighbouring characters: zig-zag alignment",
+            {
+                "en": "GRU encoder-decoder with additive attention trained to swap neighbouring characters: "
+                "zig-zag alignment",
+                "ko": "덧셈 어텐션을 쓰는 GRU 인코더-디코더로, 이웃한 두 글자의 자리를 맞바꾸도록 학습했습니다. "
+                "정렬이 지그재그로 나타납니다.",
+            },
+        ),
+        CheckpointInfo(
+            "charlm-rnn",
+            "rnn",
+            {
+                "en": "Elman RNN (tanh, 128 units, 1 layer) trained to predict the next character of everyday "
+                "Korean and English prose; what it read long ago fades quickly",
+                "ko": "한국어와 영어 일상 글로 다음 글자를 예측하도록 학습한 엘만 RNN입니다(tanh, 은닉 유닛 128개, "
+                "1층). 오래전에 읽은 글자는 기억에서 빨리 흐려집니다.",
+            },
+        ),
+        CheckpointInfo(
+            "charlm-lstm",
+            "lstm",
+            {
+                "en": "LSTM (128 units, 1 layer) trained on the same Korean and English prose: its gates decide "
+                "what the cell state keeps",
+                "ko": "같은 한국어·영어 글로 학습한 LSTM입니다(은닉 유닛 128개, 1층). 입력·망각·출력 게이트가 "
+                "셀 상태에 무엇을 남길지 정합니다.",
+            },
+        ),
+        CheckpointInfo(
+            "charlm-gru",
+            "gru",
+            {
+                "en": "GRU (128 units, 1 layer) trained on the same Korean and English prose: reset and update "
+                "gates mix the old state with the new",
+                "ko": "같은 한국어·영어 글로 학습한 GRU입니다(은닉 유닛 128개, 1층). 리셋 게이트와 업데이트 "
+                "게이트가 이전 상태와 새 후보를 섞습니다.",
+            },
         ),
     )
 }
@@ -67,7 +122,7 @@ def list_checkpoints() -> list[CheckpointInfo]:
 @dataclass(frozen=True)
 class Checkpoint:
     info: CheckpointInfo
-    config: TransformerConfig | Seq2SeqConfig
+    config: TransformerConfig | Seq2SeqConfig | RecurrentConfig
     vocab: Vocab
     model: nn.Module  # in eval mode
     meta: dict
@@ -77,7 +132,13 @@ def checkpoint_path(name: str) -> Path:
     return CHECKPOINT_DIR / f"{name}.pt"
 
 
-def save_checkpoint(path: Path, info: CheckpointInfo, model: nn.Module, vocab: Vocab, meta: dict) -> None:
+def save_checkpoint(
+    path: Path, info: CheckpointInfo, model: nn.Module, vocab: Vocab, meta: dict, dtype: torch.dtype | None = None
+) -> None:
+    """dtype: store floating-point weights in this type (None: as they are)."""
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    if dtype is not None:
+        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     payload = {
         "format": FORMAT,
         "name": info.name,
@@ -85,7 +146,7 @@ def save_checkpoint(path: Path, info: CheckpointInfo, model: nn.Module, vocab: V
         "description": info.description,
         "config": asdict(model.config),
         "vocab": "".join(vocab.chars),
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": state,
         "meta": meta,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +169,10 @@ def load_checkpoint(name: str | Path, device: torch.device | str = "cpu") -> Che
     config_cls, model_cls = ARCHS[payload["arch"]]
     config = config_cls(**payload["config"])
     model = model_cls(config)
-    model.load_state_dict(payload["state_dict"])
+    model.load_state_dict(payload["state_dict"])  # copies into the model's float32 parameters
     model.eval().to(device)
-    info = CHECKPOINTS.get(payload["name"], CheckpointInfo(payload["name"], payload["arch"], payload["description"]))
+    description = payload["description"]
+    if isinstance(description, str):  # files written before descriptions had two languages
+        description = {"en": description, "ko": description}
+    info = CHECKPOINTS.get(payload["name"], CheckpointInfo(payload["name"], payload["arch"], description))
     return Checkpoint(info, config, Vocab(tuple(payload["vocab"])), model, payload["meta"])

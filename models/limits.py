@@ -16,3 +16,6 @@ SPECTRAL_NORM = (0.0, 10.0)  # target largest singular value of W_hh; past 10 ev
 FORGET_BIAS = (-10.0, 10.0)  # sigmoid(10) is 1 - 4.5e-5: the forget gate is as open as float32 tells
 CLIP_THRESHOLD_MAX = 1e6
 SEED_MAX = 2**31 - 1
+SAMPLE_LENGTH = (1, 500)  # characters a trained model writes in one request (models.sampling)
+TEMPERATURE = (0.0, 5.0)  # 0 is greedy (argmax); at 5 the distribution is nearly flat
+AR_TAU = (0, 8)  # context length of the AR(tau) count model (models.ngram); 0 is the unigram

@@ -3,7 +3,8 @@
 A recipe fixes everything a checkpoint depends on: model config (with its seed), data generator seed,
 steps, batch size, learning rate. The training data are made in code (models.tasks) from the data
 seed, batch after batch, so the same recipe on the same machine gives the same weights and the same
-loss history; the first steps of that history are what CI re-checks.
+loss history; the first steps of that history are what CI re-checks. The character language models
+read windows of the corpus (models.corpus) instead, their start positions drawn from the data seed.
 
 Optimiser: Adam, learning rate warmed up linearly over the first 5% of steps, then cosine-decayed to
 10%; gradients clipped to total norm 1. Losses are mean cross-entropies per predicted character.
@@ -21,7 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from models.charlm import ARCHS as RECURRENT_ARCHS
+from models.charlm import CharRNN, RecurrentConfig
 from models.checkpoints import CHECKPOINTS, CheckpointInfo
+from models.corpus import LANGS, corpus_split, corpus_vocab
 from models.seq2seq import Seq2Seq, Seq2SeqConfig, accuracy_by_length, encode_pair, seq2seq_vocab
 from models.tasks import LETTERS, get_task, random_strings, repeated_text
 from models.transformer import CausalTransformer, TransformerConfig
@@ -34,14 +38,15 @@ HISTORY_HEAD = 20  # every one of the first steps' losses is kept (what CI re-ch
 @dataclass(frozen=True)
 class Recipe:
     name: str  # a key of models.checkpoints.CHECKPOINTS
-    config: TransformerConfig | Seq2SeqConfig
+    config: TransformerConfig | Seq2SeqConfig | RecurrentConfig
     steps: int
     batch: int
     lr: float
     data_seed: int
-    min_len: int  # seq2seq: source lengths; transformer: periods of the repeated segment
-    max_len: int
-    seq_len: int = 0  # transformer: characters per training text
+    min_len: int = 0  # seq2seq: source lengths; transformer: periods of the repeated segment
+    max_len: int = 0
+    seq_len: int = 0  # transformer: characters per training text; charlm: predicted characters per window
+    weight_dtype: str = "float32"  # how the checkpoint stores its weights (charlm: float16)
 
     @property
     def info(self) -> CheckpointInfo:
@@ -91,6 +96,22 @@ RECIPES: dict[str, Recipe] = {
             data_seed=3,
             min_len=2,
             max_len=16,
+        ),
+        *(
+            Recipe(
+                f"charlm-{arch}",
+                # the LSTM starts with forget bias 1, f ~ sigmoid(1) = 0.73: it keeps its cell state from the
+                # first step on (Gers et al. 2000; Jozefowicz et al. 2015)
+                RecurrentConfig(arch=arch, hidden_size=128, layers=1, seed=0,
+                                forget_bias=1.0 if arch == "lstm" else None),
+                steps=700,  # the same data for all three; 1.5 (rnn) to 4 (lstm) minutes on one CPU thread
+                batch=24,
+                lr=5e-3,
+                data_seed=4,
+                seq_len=128,
+                weight_dtype="float16",
+            )
+            for arch in RECURRENT_ARCHS
         ),
     )
 }
@@ -238,8 +259,83 @@ def train_seq2seq(recipe: Recipe, steps: int | None = None, evaluate: bool = Tru
     return TrainResult(model, vocab, history, final, report, time.perf_counter() - start)
 
 
+# ---- the character language models on the corpus ----
+
+EVAL_WINDOW = 128  # held-out characters predicted per window; each window is read from the zero state
+
+
+def fused_logits(model: CharRNN, x: Tensor) -> Tensor:
+    """logits (T, B, V) for token columns x (T, B): CharRNN's forward pass, batched, through torch.nn's
+    fused RNN/LSTM/GRU kernels that share the model's parameters (CharRNN.torch_layer), so autograd
+    trains the CharRNN itself. x_t enters layer 0 one-hot, exactly as in models.charlm."""
+    h = F.one_hot(x, model.config.vocab_size).to(model.readout.weight.dtype)  # (T, B, V)
+    for layer in range(model.config.layers):
+        module = model.torch_layer(layer)
+        if module is None:
+            raise ValueError(f"torch.nn has no fused {model.config.activation} RNN to train with")
+        h = module(h)[0]  # (T, B, H)
+    return model.readout(h)
+
+
+def _windows(ids: Tensor, count: int, length: int, gen: torch.Generator) -> Tensor:
+    """`count` windows of `length` consecutive tokens at uniformly drawn starts, as columns (length, count)."""
+    starts = torch.randint(0, len(ids) - length + 1, (count,), generator=gen)
+    return ids[starts[:, None] + torch.arange(length)].t()
+
+
+def charlm_text_loss(model: CharRNN, vocab: Vocab, text: str) -> tuple[float, int]:
+    """(sum of -log p over the predicted characters, how many): `text` cut into windows of EVAL_WINDOW
+    predictions that overlap by one character, each read from the zero state as a trace reads its text."""
+    ids = torch.tensor(vocab.encode_known(text)[0])
+    windows = [ids[s : s + EVAL_WINDOW + 1] for s in range(0, len(ids) - 1, EVAL_WINDOW)]
+    full = [w for w in windows if len(w) == EVAL_WINDOW + 1]
+    batches = ([torch.stack(full, 1)] if full else []) + [w[:, None] for w in windows if len(w) <= EVAL_WINDOW]
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for x in batches:
+            logits = fused_logits(model, x[:-1])
+            total += float(F.cross_entropy(logits.flatten(0, 1), x[1:].flatten(), reduction="sum"))
+            count += x[1:].numel()
+    return total, count
+
+
+def evaluate_charlm(model: CharRNN, vocab: Vocab) -> tuple[float, dict]:
+    """Mean cross-entropy per character (nats) on the held-out paragraphs, and per language."""
+    parts = {lang: charlm_text_loss(model, vocab, corpus_split(lang).held_out) for lang in LANGS}
+    total, count = (sum(values) for values in zip(*parts.values(), strict=True))
+    report = {f"loss_{lang}": nats / n for lang, (nats, n) in parts.items()}
+    report |= {"held_out_characters": count, "train_characters": len(corpus_split().train), "vocab_size": len(vocab)}
+    return total / count, report
+
+
+def round_weights(model: nn.Module, dtype: torch.dtype) -> None:
+    """Round every parameter to `dtype` and back, in place: the weights the checkpoint will store."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(dtype))
+
+
+def train_charlm(recipe: Recipe, steps: int | None = None, evaluate: bool = True) -> TrainResult:
+    start = time.perf_counter()
+    vocab = corpus_vocab()
+    ids = torch.tensor(vocab.encode(corpus_split().train))
+    model = CharRNN(replace(recipe.config, vocab_size=len(vocab)))
+
+    def batch_loss(gen: torch.Generator) -> Tensor:
+        x = _windows(ids, recipe.batch, recipe.seq_len + 1, gen)  # (seq_len + 1, batch)
+        logits = fused_logits(model, x[:-1])
+        return F.cross_entropy(logits.flatten(0, 1), x[1:].flatten())
+
+    history = _train(recipe, model, batch_loss, recipe.steps if steps is None else steps)
+    round_weights(model, getattr(torch, recipe.weight_dtype))
+    final, report = evaluate_charlm(model, vocab) if evaluate else (float("nan"), {})
+    return TrainResult(model, vocab, history, final, report, time.perf_counter() - start)
+
+
 def train(recipe: Recipe, steps: int | None = None, evaluate: bool = True) -> TrainResult:
     """Train `recipe` (all its steps, or the first `steps` of the very same run), then evaluate it."""
     if recipe.info.arch == "transformer":
         return train_transformer(recipe, steps, evaluate)
+    if recipe.info.arch in RECURRENT_ARCHS:
+        return train_charlm(recipe, steps, evaluate)
     return train_seq2seq(recipe, steps, evaluate)

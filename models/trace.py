@@ -63,6 +63,7 @@ class RecurrentTrace:
     options: TraceOptions
     vocab: tuple[str, ...]
     tokens: np.ndarray  # (T,) ids
+    unknown: list[int]  # steps t whose character is outside a checkpoint's vocabulary (read as U+FFFD)
     # forward, per step
     h: np.ndarray  # (T, L, H)
     c: np.ndarray | None  # (T, L, H) LSTM only
@@ -159,10 +160,38 @@ def _step_jacobians(local, weights) -> torch.Tensor:
         return jacobian_norms(local, weights)
 
 
+def _model_for(
+    text: str, config: RecurrentConfig | None, checkpoint: str | None, device: torch.device
+) -> tuple[CharRNN, Vocab, list[int], list[int]]:
+    """The model, its vocabulary, the text's ids and the steps whose character it does not know.
+
+    Without a checkpoint: a seeded model of `config` over the text's own characters (all known). With
+    one: the trained model, config and vocabulary from the file; characters outside it read as U+FFFD."""
+    if checkpoint is None:
+        if config is None:
+            raise ValueError("give a RecurrentConfig or a checkpoint name")
+        vocab = Vocab.from_text(text)
+        model = CharRNN(RecurrentConfig(**{**config.__dict__, "vocab_size": len(vocab)}), device)
+        return model, vocab, vocab.encode(text), []
+    from models.checkpoints import load_checkpoint  # the registry imports models.transformer, which imports this
+
+    loaded = load_checkpoint(checkpoint, device=device)
+    if not isinstance(loaded.model, CharRNN):
+        raise ValueError(f"checkpoint {checkpoint!r} is a {loaded.info.arch} model, not a recurrent one")
+    ids, unknown = loaded.vocab.encode_known(text)
+    return loaded.model, loaded.vocab, ids, unknown
+
+
 def trace_recurrent(
-    text: str, config: RecurrentConfig, options: TraceOptions | None = None, *, helper: Executor | None = None
+    text: str,
+    config: RecurrentConfig | None,
+    options: TraceOptions | None = None,
+    *,
+    helper: Executor | None = None,
+    checkpoint: str | None = None,
 ) -> RecurrentTrace:
-    """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters).
+    """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters), or with
+    `checkpoint` a trained character model (models.checkpoints; `config` is then ignored).
 
     helper: an executor on which the Jacobian norms (about half the work) run while this thread runs
     BPTT; both loops are TorchScript and release the GIL (models.kernels), so on an idle second core
@@ -170,11 +199,10 @@ def trace_recurrent(
     options = options or TraceOptions()
     if len(text) < 2:
         raise ValueError("text must have at least 2 characters (a step and its next character)")
-    vocab = Vocab.from_text(text)
-    config = RecurrentConfig(**{**config.__dict__, "vocab_size": len(vocab)})
     device = pick_device(options.device)
-    model = CharRNN(config, device)
-    tokens = torch.tensor(vocab.encode(text), device=device)
+    model, vocab, ids, unknown = _model_for(text, config, checkpoint, device)
+    config = model.config
+    tokens = torch.tensor(ids, device=device)
     L = config.layers
 
     with torch.no_grad(), flushed_denormals():
@@ -218,6 +246,7 @@ def trace_recurrent(
             options=options,
             vocab=vocab.chars,
             tokens=_np(tokens),
+            unknown=unknown,
             h=_np(states[:, :, 0]),
             c=_np(states[:, :, 1]) if is_lstm else None,
             gates={g: _np(v) for g, v in gates.items()},

@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             "steps": args.steps or recipe.steps,
             "batch": recipe.batch,
             "lr": recipe.lr,
+            **({"seq_len": recipe.seq_len} if recipe.seq_len else {}),
+            "weight_dtype": recipe.weight_dtype,
             "final_loss": result.final_loss,
             "history": [[step, loss] for step, loss in result.history],
             "report": result.report,
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": f".venv/bin/python scripts/pretrain.py {name}",
         }
         path = args.out / f"{name}.pt"
-        save_checkpoint(path, recipe.info, result.model, result.vocab, meta)
+        save_checkpoint(path, recipe.info, result.model, result.vocab, meta, dtype=getattr(torch, recipe.weight_dtype))
         print(f"{line}\n  wrote {path} ({path.stat().st_size // 1024} KB)", flush=True)
     return 1 if failed else 0
 

@@ -6,6 +6,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+BROWSER=0
+if [ "${1:-}" = "--browser" ]; then BROWSER=1; fi
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"  # where Debian's package puts it (tests may point elsewhere)
+
+# Only root can install Debian packages: a user who lacks them learns which to install before anything
+# else is set up. Serving (scripts/serve.sh, no --browser) never needs apt.
+MISSING=""
+if [ "$BROWSER" = 1 ]; then
+    [ -x "$CHROMIUM" ] || MISSING="chromium"
+    dpkg -s fonts-noto-cjk >/dev/null 2>&1 || MISSING="$MISSING fonts-noto-cjk"
+    if [ -n "$MISSING" ] && [ "$(id -u)" != 0 ]; then
+        echo "setup: the browser tests need Debian packages that are missing: ${MISSING# }" >&2
+        echo "setup: install them once with:  sudo apt-get install -y ${MISSING# }" >&2
+        echo "setup: then run this again (or run the tests without the browser: .venv/bin/python -m pytest tests/app tests/models)" >&2
+        exit 1
+    fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
@@ -17,7 +35,7 @@ if [ -f package-lock.json ]; then
     npm ci --silent --no-audit --no-fund
 fi
 
-if [ "${1:-}" = "--browser" ] && { [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; }; then
+if [ "$BROWSER" = 1 ] && [ -n "$MISSING" ]; then  # root, as checked above
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $MISSING >/dev/null
 fi

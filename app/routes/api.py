@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from app.compute import TraceEntry
@@ -57,9 +57,23 @@ async def post_trace(entry: BodyTrace) -> Response:
 
 
 @router.get("/trace.json", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
-async def get_trace_json(entry: QueryTrace) -> Response:
+async def get_trace_json(
+    entry: QueryTrace,
+    params: Annotated[bool, Query(description="false: without the weights (a page's figures rarely need "
+                                              "them, and a char model's are megabytes)")] = True,
+) -> Response:
     """The same trace for knobs in the query string, as a file to download (the page's JSON export)."""
-    return _json(entry, download=True)
+    if params:
+        return _json(entry, download=True)
+    raw = entry.event("without-params", lambda: {k: v for k, v in entry.payload.items() if k != "params"})
+    return Response(raw, media_type="application/json")
+
+
+@router.get("/trace/params", response_class=Response, responses=_UNPROCESSABLE)
+async def get_trace_params(entry: QueryTrace) -> Response:
+    """Only the weights under torch.nn's names (what the equation panel fills its numbers from)."""
+    raw = entry.event("params", lambda: entry.payload["params"])
+    return Response(raw, media_type="application/json")
 
 
 @router.get("/trace/summary", response_class=Response, responses=_UNPROCESSABLE)

@@ -175,3 +175,14 @@ def test_json_export_is_the_same_trace_as_a_download(client):
     download = client.get("/api/trace.json", params={**query, "phase": "backward", "lang": "ko"})
     assert download.headers["content-disposition"] == 'attachment; filename="unrolled-gru-seed0.json"'
     assert download.content == client.post("/api/trace", json=query).content
+
+
+def test_trace_json_without_params_and_params_alone_split_the_whole_trace(client):
+    knobs = {"arch": "gru", "text": TEXT, "hidden_size": 8}
+    whole = client.get("/api/trace.json", params=knobs).json()
+    light = client.get("/api/trace.json", params={**knobs, "params": "false"})
+    weights = client.get("/api/trace/params", params=knobs)
+    assert "params" not in light.json() and light.json() == {k: v for k, v in whole.items() if k != "params"}
+    assert weights.json() == whole["params"]
+    assert len(light.content) < len(client.get("/api/trace.json", params=knobs).content)
+    assert client.get("/api/status").json()["computations"] == 1  # one trace behind all three answers

@@ -21,7 +21,7 @@ BAD = [
     ({"hidden_size": 0}, "hidden_size", "greater than or equal to 1"),
     ({"hidden_size": 257}, "hidden_size", "less than or equal to 256"),
     ({"layers": 4}, "layers", "1 to 3"),
-    ({"arch": "transformer", "layers": 5}, "layers", "less than or equal to 4"),
+    ({"arch": "transformer", "layers": 5}, "layers", "1 to 4"),
     ({"seed": -1}, "seed", "greater than or equal to 0"),
     ({"truncation": 0}, "truncation", "greater than or equal to 1"),
     ({"clip_mode": "max"}, "clip_mode", "'norm' or 'value'"),

@@ -1,4 +1,4 @@
-"""Helpers shared by the browser tests: waiting for the bench, screenshots under artifacts/."""
+"""Helpers shared by the browser tests: waiting for the bench, keys, screenshots under artifacts/."""
 
 from __future__ import annotations
 
@@ -9,8 +9,20 @@ ARTIFACTS = ROOT / "artifacts"
 
 
 def wait_ready(page, timeout: float = 30_000) -> None:
-    """The trace has streamed in completely and every visible panel has been drawn from it."""
+    """The trace has arrived completely and every visible figure has been drawn from it."""
     page.wait_for_function("() => window.unrolledBench && window.unrolledBench.ready", timeout=timeout)
+
+
+def settle(page) -> None:
+    """Wait for the animation frame that draws the last change (figures batch redraws per frame)."""
+    page.wait_for_function("() => window.unrolledBench && !window.unrolledBench.pending")
+
+
+def press(page, key: str, times: int = 1) -> None:
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # keys in a knob field stay there
+    for _ in range(times):
+        page.keyboard.press(key)
+    settle(page)
 
 
 def shot(page, name: str, full_page: bool = True) -> Path:

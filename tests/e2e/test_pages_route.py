@@ -25,8 +25,8 @@ def test_full_page_and_htmx_partial_share_the_bench():
     assert page.startswith("<!doctype html>") and '<main id="bench"' in page
     assert "<html" not in partial
     assert '<main id="bench"' in partial
-    for panel in ("strip", "hidden", "gates", "probs", "grad-norm", "grad-flow", "jacobian", "clip", "attention",
-                  "positional", "compare"):
+    for panel in ("strip", "hidden", "gates", "probs", "equation", "grad-norm", "grad-one-loss", "grad-flow",
+                  "bptt-terms", "jacobian", "clip", "attention", "positional", "compare"):
         assert f'id="panel-{panel}"' in page and f'id="panel-{panel}"' in partial
 
 
@@ -70,8 +70,9 @@ def test_assets_load_from_a_cdn_with_local_copies_behind_them():
         html = c.get("/bench").text
         assert "https://cdn.jsdelivr.net/npm/htmx.org@" in html and "/vendor/htmx/htmx.min.js" in html
         assert "plotly.js-cartesian-dist-min@" in html and "/vendor/plotly/plotly-cartesian.min.js" in html
-        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly-cartesian.min.js", "/static/js/panels.js",
-                      "/static/js/bench.js"):
+        assert '<script type="module" src="/static/js/pages/bench.js"></script>' in html
+        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly-cartesian.min.js", "/static/js/pages/bench.js",
+                      "/static/js/core/figure.js", "/static/js/panels/grad-one-loss.js"):
             r = c.get(local)
             assert r.status_code == 200 and len(r.content) > 1000
 
