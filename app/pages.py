@@ -28,6 +28,7 @@ from app.i18n import LANG_COOKIE, load_strings, pick_lang
 from app.knobs import form_knobs
 from app.schemas import ARCHS, TraceKnobs
 from app.settings import Settings, get_settings
+from models import limits
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -87,6 +88,10 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         **{k: max(_int(query.get(k), VIEW_DEFAULTS[k]), 0) for k in ("step", "bstep", "layer", "head")},
         "speed": min(max(_int(query.get("speed"), VIEW_DEFAULTS["speed"]), 1), 20),
     }
+    # what the layer and head choosers list, within the API's limits whatever the URL says (a template
+    # looping over layers=1000000 built 95 MB of HTML); the trace's own sizes replace them on the page
+    counts = {name: min(max(_int(query.get(name), 1), 1), limit)
+              for name, limit in (("layers", limits.LAYERS[arch]), ("heads", limits.HEADS[1]))}
     t = load_strings(lang)
     config = {
         "knobs": knobs,
@@ -103,6 +108,7 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         "knobs": knobs,
         "knobs_spec": knobs_spec,
         "view": view,
+        "counts": counts,
         "config": config,
         "use_cdn": settings.use_cdn,
         "plotly_version": plotly_version(),

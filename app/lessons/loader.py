@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.errors import error_sentence
 from app.lessons import registry
 from app.lessons.glossary import load_glossary
 from app.lessons.prose import Prose, parse_prose
@@ -136,7 +137,8 @@ def _check_knobs(where: str, knobs: dict[str, Any]) -> tuple[str | None, list[st
     try:
         check_knobs(model, get_settings())
     except KnobError as e:
-        return model.arch, [f"{where}.{e.field}: {e.message}"]
+        sentence = error_sentence({"type": f"knob_{e.code}", "loc": [e.field], "ctx": e.ctx}, "en")
+        return model.arch, [f"{where}.{e.field}: {sentence}"]
     return model.arch, []
 
 

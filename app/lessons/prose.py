@@ -53,9 +53,25 @@ class Prose:
         return self.sections[0].text if self.sections else ""
 
 
+# Plain-text math as the notes write it: h_t, h_{t−1}, σ_max, 0.8^29, (γσ)^(t−s). A subscript hangs on one
+# letter that does not end a longer word, so knob names (forget_bias) and code spans stay as they are.
+_SUB = re.compile(r"(?<![A-Za-z0-9_])([A-Za-zα-ωΑ-Ωŷĥ]′?)_(?:\{([^{}<>]+)\}|([A-Za-z0-9]+))")
+_SUP = re.compile(r"\^(?:\(([^()<>]+)\)|([A-Za-z0-9−]+))")
+_CODE = re.compile(r"(<code>.*?</code>|<[^>]+>)", re.S)
+
+
+def math_html(html: str) -> str:
+    """Sub- and superscripts in rendered HTML, outside code and tags."""
+    def text(part: str) -> str:
+        part = _SUB.sub(lambda m: f"{m[1]}<sub>{m[2] or m[3]}</sub>", part)
+        return _SUP.sub(lambda m: f"<sup>{m[1] or m[2]}</sup>", part)
+
+    return "".join(p if _CODE.fullmatch(p) else text(p) for p in _CODE.split(html))
+
+
 def inline_html(text: str) -> str:
     """One line of Markdown (a question's prompt or explanation) as HTML, raw HTML escaped."""
-    return _md.renderInline(text)
+    return math_html(_md.renderInline(text))
 
 
 def _first_paragraph(markdown: str) -> str:
@@ -89,7 +105,7 @@ def parse_prose(source: str, where: str) -> tuple[Prose | None, list[str]]:
         text = "\n".join(chunk).strip()
         chunk.clear()
         if text and sections:
-            sections[-1][2].append(Block("html", html=_md.render(text)))
+            sections[-1][2].append(Block("html", html=math_html(_md.render(text))))
             sections[-1][3].append(text)
 
     for number, line in enumerate(lines[1:], start=2):
@@ -100,7 +116,7 @@ def parse_prose(source: str, where: str) -> tuple[Prose | None, list[str]]:
             continue
         if heading := SECTION.match(line):
             flush()
-            sections.append((heading["id"], _md.renderInline(heading["heading"]), [], []))
+            sections.append((heading["id"], math_html(_md.renderInline(heading["heading"])), [], []))
             continue
         if BAD_SECTION.match(line):
             errors.append(f"{where}:{number}: a section heading needs an id: '## Heading {{#id}}'")

@@ -154,6 +154,13 @@ def test_knob_out_of_range_fails_with_the_limit(lessons, panels_dir):
     assert "figures[decay].knobs.hidden_size: Input should be greater than or equal to 1" in message
 
 
+def test_knobs_that_fail_a_check_across_knobs_fail_with_its_sentence(lessons, panels_dir):
+    _edit(lessons / "01-fixture" / "lesson.toml", "hidden_size = 16, spectral_norm = 0.8",
+          "hidden_size = 16, spectral_norm = 0.8, clip_mode = \"norm\"")
+    message = _only_error(lessons, panels_dir)
+    assert "figures[decay].knobs.clip_threshold: Clip threshold: required (> 0) when gradient clipping is on" in message
+
+
 def test_compare_overrides_are_knobs_too(lessons, panels_dir):
     _edit(lessons / "01-fixture" / "lesson.toml", "compare = { spectral_norm = 1.4 }",
           "compare = { spectral_norm = 40 }")

@@ -84,3 +84,12 @@ def test_without_the_cdn_the_page_names_only_local_copies():
         html = c.get("/bench").text
     assert "cdn." not in html
     assert 'src="/vendor/htmx/htmx.min.js"' in html and 'src="/vendor/plotly/plotly-cartesian.min.js"' in html
+
+
+def test_the_bench_lists_at_most_the_apis_layers_and_heads_whatever_the_url_says():
+    with client() as c:
+        page = c.get("/bench", params={"arch": "transformer", "layers": 1_000_000, "heads": 100_000})
+        assert page.status_code == 200 and len(page.content) < 200_000
+        assert page.text.count('data-view="head"') >= 1
+        options = page.text.split('id="select-head"')[1].split("</select>")[0].count("<option")
+        assert options == 8  # models.limits.HEADS

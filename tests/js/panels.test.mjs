@@ -291,3 +291,17 @@ test("the compare panel draws the four curves and the RNN's theory line, clipped
   assert.ok(byMeta(fig, "theory"));
   assert.match(panels.compare.describe(trace, forwardAt(0), ko), /^거리 d = \d+에서:/);
 });
+
+test("probs: a large vocabulary shows the most likely characters and always the true next one", async () => {
+  const { shownIndices } = await import("../../static/js/panels/probs.js");
+  const small = [0.5, 0.3, 0.2];
+  assert.deepEqual(shownIndices(small, 2), [0, 1, 2], "a small vocabulary keeps its order");
+  const big = Array.from({ length: 840 }, (_, i) => (i === 7 ? 0.5 : i === 500 ? 1e-9 : 1 / (i + 10)));
+  const shown = shownIndices(big, 500);
+  assert.equal(shown.length, 24);
+  assert.equal(shown[0], 7, "most likely first");
+  assert.ok(shown.includes(500), "the target, far down the ranking, still gets its bar");
+  assert.equal(new Set(shown).size, 24);
+  const noTarget = shownIndices(big, -1);
+  assert.equal(noTarget.length, 24);
+});

@@ -8,7 +8,8 @@ test("the store clamps to the trace length once it is known, and keeps the rest"
   const v = new ViewStore({ phase: "backward", step: 30, bstep: 12, loss: 40, unit: 3 });
   assert.equal(v.state.step, 30, "no length yet: kept as given (a permalink read before the trace)");
   v.setLength(18);
-  assert.deepEqual({ ...v.state }, { phase: "backward", step: 18, bstep: 12, layer: 0, head: 0, loss: 16, unit: 3 });
+  assert.deepEqual({ ...v.state }, { phase: "backward", step: 18, bstep: 12, layer: 0, head: 0, loss: 16, unit: 3,
+                                   conceal: false });
   v.setLength(10);  // a knob change to a shorter text: the step is clamped, not reset
   assert.equal(v.state.bstep, 10);
   assert.equal(v.state.loss, 8);
@@ -76,5 +77,24 @@ test("the player steps at its speed and stops at the end", () => {
   } finally {
     globalThis.setInterval = realSet;
     globalThis.clearInterval = realClear;
+  }
+});
+
+test("conceal is part of the view: with a question open, log axes span only the steps reached", async () => {
+  const v = new ViewStore({ conceal: true });
+  assert.equal(v.state.conceal, true);
+  const changes = [];
+  v.subscribe((_, changed) => changes.push(changed));
+  v.set({ conceal: false });
+  assert.deepEqual(changes, [["conceal"]]);
+  const { fetched, strings, theme, backwardEnd } = await import("./helpers.mjs");
+  const trace = fetched("rnn-tanh");
+  const ko = strings("ko");
+  for (const id of ["grad-one-loss", "grad-norm", "bptt-terms", "jacobian"]) {
+    const panel = await import(`../../static/js/panels/${id}.js`);
+    const open = panel.figure(trace, backwardEnd(trace, { bstep: 3 }), ko, theme, { width: 800, height: 400 });
+    const hidden = panel.figure(trace, backwardEnd(trace, { bstep: 3, conceal: true }), ko, theme, { width: 800, height: 400 });
+    const span = (f) => f.layout.yaxis.range[1] - f.layout.yaxis.range[0];
+    assert.ok(span(hidden) < span(open), `${id}: the concealed axis is narrower (${span(hidden)} vs ${span(open)})`);
   }
 });

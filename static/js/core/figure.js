@@ -74,7 +74,8 @@ export function mountFigure(el, opts) {
       if (!trace.meta || source.status === "error") { ready = false; return; }
       if (!isVisible()) { lastKey = null; ready = false; return; }
       if (wantsParams && !trace.params && typeof source.needParams === "function") source.needParams();
-      const key = panel.key ? panel.key(trace, v) : defaultKey(trace, v);
+      // conceal (a question on this figure not revealed yet) changes what the axes may span: redraw
+      const key = `${panel.key ? panel.key(trace, v) : defaultKey(trace, v)}|${v.conceal}`;
       const cursor = panel.cursorKey ? panel.cursorKey(trace, v) : "";
       if (!wanted && key === lastKey && cursor === lastCursor) return;
       const box = { width: el.clientWidth || 1000, height: el.clientHeight || 400 };

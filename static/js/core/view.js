@@ -23,7 +23,10 @@
    Several figures on one store step together; two sources (A/B) on one store step together too.
 */
 
-export const VIEW_DEFAULTS = Object.freeze({ phase: "forward", step: 0, bstep: 0, layer: 0, head: 0, loss: null, unit: 0 });
+// conceal: a question about this figure is still open, so axes span only what the learner has reached
+// (a log axis fitted to the whole trace would give the answer away)
+export const VIEW_DEFAULTS = Object.freeze({ phase: "forward", step: 0, bstep: 0, layer: 0, head: 0, loss: null, unit: 0,
+                                            conceal: false });
 export const VIEW_KEYS = Object.keys(VIEW_DEFAULTS);
 
 function int(x, fallback) {
@@ -40,6 +43,7 @@ function clampView(v, T) {
     head: int(v.head, 0),
     loss: v.loss === null || v.loss === undefined || v.loss === "" ? null : int(v.loss, null),
     unit: int(v.unit, 0),
+    conceal: v.conceal === true || v.conceal === "true",
   };
   if (T !== null && T !== undefined) {
     out.step = out.phase === "backward" ? T : Math.min(out.step, T);  // the backward pass needs the whole forward pass

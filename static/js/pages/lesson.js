@@ -684,6 +684,15 @@ class LessonQuestion {
     this.el.dataset.revealed = "true";
     this.el.dataset.right = String(verdict.right);
     this.page.answered(this.id, { guess: this.guess, right: verdict.right });
+    this.page.concealOpenAnswers();
+  }
+}
+
+/* A figure whose question is still open keeps its axes to what the learner has stepped through. */
+function concealFigures(figures, questions) {
+  for (const fig of figures) {
+    if (!fig.store) continue;
+    fig.store.set({ conceal: questions.some((q) => q.figure === fig && !q.revealed) });
   }
 }
 
@@ -700,6 +709,8 @@ class LessonPage {
     this.active = null;
     this.progress = readProgress(storage() || { getItem: () => null }, this.slug);
   }
+
+  concealOpenAnswers() { concealFigures([...this.figures.values()], [...this.questions.values()]); }
 
   start() {
     for (const spec of this.config.figures) {
@@ -718,6 +729,7 @@ class LessonPage {
       this.questions.set(spec.id, q);
       q.mount();
     }
+    this.concealOpenAnswers();
     bindKeys({
       forward: () => this.target()?.forward(),
       back: () => this.target()?.back(),

@@ -52,7 +52,7 @@ export function figure(trace, view, strings, theme, box) {
   }
   const over = overflowMarks(trace, overflowStart(trace, view, "backward"), strings, theme);
   const annotations = [...over.annotations, ...cutLabels(trace, theme)];
-  const yaxis = logAxis(trace.back.filter(Boolean).flatMap((b) => Object.values(terms(trace, b.t))), { title: { text: strings.axis_norm } });
+  const yaxis = logAxis(trace.back.filter((b) => b && (!view.conceal || reached.has(b.t))).flatMap((b) => Object.values(terms(trace, b.t))), { title: { text: strings.axis_norm } });
   if (!reached.size) annotations.push(centerNote(strings.backward_wait, theme, box));
   else if (!data.some((d) => d.y.some((v) => v !== null))) {
     annotations.push(allOverflowNote(strings, theme, box));

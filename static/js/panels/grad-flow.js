@@ -24,7 +24,7 @@ export function figure(trace, view, strings, theme, box) {
   let lo = Infinity, hi = -Infinity;
   for (let s = 0; s < T; s++) {
     const b = trace.back[s];
-    if (!b) continue;
+    if (!b || (view.conceal && !reached.has(s))) continue;
     b.grad_flow_from.forEach((v, u) => {
       if (!(isNum(v) && v > 0)) return;
       const lv = Math.log10(v);

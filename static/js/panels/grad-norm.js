@@ -53,10 +53,11 @@ export function figure(trace, view, strings, theme, box) {
                 hovertemplate: "t=%{x} %{y:.3e}<extra></extra>" });
   }
   // the axis spans every received step (it does not jump while stepping), the data only, never the bound
-  const received = trace.back.filter(Boolean).flatMap((b) => [...b.grad_h, ...(arch === "lstm" && b.grad_c ? [top(b.grad_c)] : [])]);
+  const counted = trace.back.filter((b) => b && (!view.conceal || reached.has(b.t)));
+  const received = counted.flatMap((b) => [...b.grad_h, ...(arch === "lstm" && b.grad_c ? [top(b.grad_c)] : [])]);
   const boundY = at((b) => b.bound);
   const anyBound = trace.back.some((b) => b && b.bound !== null && b.bound !== undefined);
-  const allBounds = trace.back.filter(Boolean).map((b) => b.bound);
+  const allBounds = counted.map((b) => b.bound);
   const yaxis = logAxis(received.some((v) => positive(v) !== null) ? received : allBounds, { title: { text: strings.axis_norm } });
   if (anyBound) {
     const clipped = clipToAxis(boundY, yaxis);

@@ -51,7 +51,8 @@ export function figure(trace, view, strings, theme, box) {
   const data = [{ x, y, mode: "lines+markers", connectgaps: false, meta: "grad",
                   name: `‖∂L${sub(t)}/∂${of}ₛ‖`, line: { color: C("gradient"), width: 4 }, marker: { size: 9 },
                   hovertemplate: `s=%{x} %{y:.3e}<extra></extra>` }];
-  const full = fullRow(trace, t);  // the axis spans the whole row received (stable while stepping)
+  // the axis spans the whole row received (stable while stepping), or while a question is open what is shown
+  const full = view.conceal ? y : fullRow(trace, t);
   const yaxis = logAxis(full.some((v) => positive(v) !== null) ? full : y, { title: { text: strings.axis_norm } });
   const eta = decayRate(trace), local = trace.back[t] ? trace.back[t].grad_flow_from[t] : trace.summary && trace.summary.grad_flow[t][t];
   if (eta !== null && positive(local)) {

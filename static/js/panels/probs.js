@@ -11,12 +11,28 @@ export function key(trace, view) {
   return `${progress(trace)}|${currentStep(view, trace)}`;
 }
 
+const MOST_BARS = 24;  // a trained model's vocabulary has ~840 characters: bars that thin say nothing
+
+/* Which vocabulary entries get a bar: all of a small vocabulary; of a large one the most likely at
+   this step (and the true next character, wherever it ranks), most likely first. */
+export function shownIndices(probs, target) {
+  const all = probs.map((_, i) => i);
+  if (probs.length <= MOST_BARS) return all;
+  const top = all.sort((a, b) => (probs[b] ?? -1) - (probs[a] ?? -1)).slice(0, MOST_BARS - 1);
+  if (target >= 0 && !top.includes(target)) top.push(target);
+  else if (top.length < MOST_BARS) top.push(all[MOST_BARS - 1]);
+  return top;
+}
+
 export function figure(trace, view, strings, theme) {
   const meta = trace.meta, t = currentStep(view, trace);
   const s = t >= 0 ? trace.steps[t] : null;
-  const chars = meta.vocab.map(showChar);
-  const probs = s ? s.probs : meta.vocab.map(() => 0);
-  const target = s && s.target !== null ? meta.vocab.indexOf(s.target) : -1;
+  const allProbs = s ? s.probs : meta.vocab.map(() => 0);
+  const targetId = s && s.target !== null ? meta.vocab.indexOf(s.target) : -1;
+  const shown = shownIndices(allProbs, targetId);
+  const chars = shown.map((i) => showChar(meta.vocab[i]));
+  const probs = shown.map((i) => allProbs[i]);
+  const target = shown.indexOf(targetId);
   const c = theme.colour("prob"), tc = theme.colour("target");
   const data = [{ type: "bar", x: chars, y: probs, meta: "probs", marker: {
     color: chars.map((_, i) => rgba(c, i === target ? 0.95 : 0.55)),
@@ -35,6 +51,10 @@ export function figure(trace, view, strings, theme) {
              fixedrange: true },
     annotations,
   });
+  if (shown.length < meta.vocab.length) {
+    layout.title = { text: fmt(strings.probs_top, { k: shown.length, V: meta.vocab.length }), font: { size: 15 }, x: 0.01 };
+    layout.margin = { ...(layout.margin || {}), t: 40 };
+  }
   return { data, layout };
 }
 
