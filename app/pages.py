@@ -73,7 +73,7 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
     query = dict(request.query_params)
     lang = pick_lang(query.get("lang"), request.cookies.get(LANG_COOKIE), accept_language)
     settings = _settings(request)
-    arch = query.get("arch") if query.get("arch") in ARCHS else TraceKnobs.model_fields["arch"].default
+    arch: str = query["arch"] if query.get("arch") in ARCHS else TraceKnobs.model_fields["arch"].default
     knobs_spec = form_knobs(arch, settings, checkpoints_for(arch), lang)
     knobs: dict[str, Any] = {}
     for k in knobs_spec:
