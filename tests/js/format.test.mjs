@@ -63,3 +63,13 @@ test("gradient against distance averages the pairs at each distance", () => {
   assert.deepEqual(c.y, [1.5, 0.5]);
   assert.deepEqual(c.local, [1.5, 2]);
 });
+
+test("sig keeps three significant digits of a measured value", async () => {
+  const { sig } = await import("../../static/js/core/format.js");
+  assert.equal(sig(0.00155), "1.55e-3");
+  assert.equal(sig(0.5384), "0.538");
+  assert.equal(sig(3.92e-12), "3.92e-12");
+  assert.equal(sig(123456), "1.23e5");
+  assert.equal(sig(0), "0");
+  assert.equal(sig(null), "—");
+});

@@ -38,6 +38,15 @@ export function num(x, digits) {
   return x.toFixed(digits === undefined ? 3 : digits);
 }
 
+/* Three significant digits, as a measured value should be read (0.00155 is not "0.002"). */
+export function sig(x) {
+  if (!isNum(x)) return "—";
+  const a = Math.abs(x);
+  if (a === 0) return "0";
+  if (a < 1e-2 || a >= 1e4) return x.toExponential(2).replace("e+", "e");
+  return String(Number(x.toPrecision(3)));
+}
+
 export function short(x) {
   if (!isNum(x)) return "—";
   const a = Math.abs(x);

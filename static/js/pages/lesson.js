@@ -18,7 +18,7 @@
 
 import { ANSWERS, computeAnswer, judgeGuess, sliderToValue } from "../core/answers.js";
 import { mountFigure } from "../core/figure.js";
-import { errorLines, fmt, num } from "../core/format.js";
+import { errorLines, fmt, sig } from "../core/format.js";
 import { bindKeys } from "../core/keys.js";
 import { CompareSource, knobQuery, releaseSource, sourceFor } from "../core/source.js";
 import { readTheme } from "../core/theme.js";
@@ -588,7 +588,7 @@ class LessonQuestion {
   $(sel) { return this.el.querySelector(sel); }
 
   format(value) {
-    return value === null || value === undefined ? this.page.strings.lesson_q_none : num(value);
+    return value === null || value === undefined ? this.page.strings.lesson_q_none : sig(value);
   }
 
   guessText() {
