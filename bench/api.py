@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +23,7 @@ from pathlib import Path
 import httpx
 import torch
 
+from bench.common import free_port, start_server, stop_server
 from models.device import pick_device
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,28 +33,6 @@ CORPUS = "the quick brown fox jumps over the lazy dog; pack my box with five doz
 
 def _text(T: int) -> str:
     return (CORPUS * (T // len(CORPUS) + 1))[:T]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(port: int, device: str) -> subprocess.Popen:
-    env = {**os.environ, "UNROLLED_DEVICE": device, "UNROLLED_CACHE_SIZE": "4"}
-    argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning"]
-    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/architectures", timeout=1).raise_for_status()
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("uvicorn did not come up")
 
 
 class FusedLSTM:
@@ -124,8 +101,8 @@ def run(repeats: int = 9, stream_repeats: int = 15, concurrent_rounds: int = 3) 
     """Flat numeric figures (bench.run prints and merges every suite's), all prefixed api_ or stream_."""
     device = pick_device(os.environ.get("UNROLLED_DEVICE", "auto"))
     threads_before = torch.get_num_threads()
-    port = _free_port()
-    server = _start_server(port, device.type)
+    port = free_port()
+    server = start_server(port, UNROLLED_DEVICE=device.type, UNROLLED_CACHE_SIZE="4")
     fused = FusedLSTM(_text(T_TRACE), device)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as http:
@@ -147,8 +124,7 @@ def run(repeats: int = 9, stream_repeats: int = 15, concurrent_rounds: int = 3) 
             together = [_concurrent_ms(url, [3000 + 4 * r + i for i in range(4)]) for r in range(concurrent_rounds)]
     finally:
         torch.set_num_threads(threads_before)
-        server.terminate()
-        server.wait(timeout=20)
+        stop_server(server)
 
     def median(key: str) -> float:
         return statistics.median(p[key] for p in posts)

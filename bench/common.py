@@ -1,10 +1,52 @@
-"""Timing helpers shared by the benchmarks: warm up, then the median of several runs."""
+"""Helpers shared by the benchmarks: timing (warm up, then the median of several runs) and a real
+uvicorn on a free loopback port."""
 
 from __future__ import annotations
 
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, root: Path = ROOT, **env: str) -> subprocess.Popen:
+    """`uvicorn app.main:app` on 127.0.0.1:port with these UNROLLED_* settings, once /api/status answers."""
+    environ = {**os.environ, "UNROLLED_DEVICE": "cpu", **env}
+    argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning"]
+    server = subprocess.Popen(argv, cwd=root, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=1).raise_for_status()
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("uvicorn did not come up")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def median_seconds(fn: Callable[[], object], repeats: int = 7, warmup: int = 2) -> float:

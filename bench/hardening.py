@@ -16,10 +16,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -27,41 +24,11 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, free_port, start_server, stop_server
+
 HEAVY = {"arch": "lstm", "text": ("the quick brown fox jumps over the lazy dog " * 6)[:256], "hidden_size": 256,
          "layers": 3}
 LIGHT = {"arch": "lstm"}  # the bench's default knobs
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(port: int, root: Path = ROOT, **env: str) -> subprocess.Popen:
-    environ = {**os.environ, "UNROLLED_DEVICE": "cpu", **env}
-    argv = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning"]
-    server = subprocess.Popen(argv, cwd=root, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=1).raise_for_status()
-            return server
-        except httpx.TransportError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("uvicorn did not come up")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -124,8 +91,8 @@ def neighbour(base_url: str, samples: int = 20) -> dict[str, float]:
 
 def slow_streams(streams: int = 60, budget_mb: int = 256, root: Path = ROOT) -> dict[str, float]:
     """root: another checkout to probe (the figures before this change came from one)."""
-    port = _free_port()
-    server = _start(port, root, UNROLLED_CACHE_MEGABYTES=str(budget_mb), UNROLLED_STREAM_WAIT_S="0.5",
+    port = free_port()
+    server = start_server(port, root, UNROLLED_CACHE_MEGABYTES=str(budget_mb), UNROLLED_STREAM_WAIT_S="0.5",
                     UNROLLED_CLIENT_BURST="1000", UNROLLED_CLIENT_RATE="100000")
     base = f"http://127.0.0.1:{port}"
     knobs = {"arch": "lstm", "text": ("the quick brown fox jumps over the lazy dog " * 6)[:256], "hidden_size": 128,
@@ -159,7 +126,7 @@ def slow_streams(streams: int = 60, budget_mb: int = 256, root: Path = ROOT) -> 
         for client, response, _ in held:
             response.close()
             client.close()
-        _stop(server)
+        stop_server(server)
     return {"slow_stream_admitted": float(len(held)), "slow_stream_open": float(open_streams),
             "slow_stream_refused": float(refused),
             "slow_stream_budget_mb": float(budget_mb),
@@ -200,13 +167,13 @@ def calibration() -> dict[str, float]:
 
 
 def run() -> dict[str, float]:
-    port = _free_port()
-    server = _start(port)
+    port = free_port()
+    server = start_server(port)
     try:
         figures = stream_bytes(f"http://127.0.0.1:{port}")
         figures |= neighbour(f"http://127.0.0.1:{port}")
     finally:
-        _stop(server)
+        stop_server(server)
     figures |= slow_streams()
     figures |= calibration()
     return figures
