@@ -29,11 +29,6 @@ def transformer_module():
     return module if hasattr(module, "trace_transformer") else None
 
 
-def transformer_checkpoints() -> dict[str, str]:
-    """Pretrained Transformer checkpoints: name -> one-line description."""
-    return checkpoints_for("transformer")
-
-
 def checkpoints_for(arch: str) -> dict:
     """The pretrained checkpoints a trace of `arch` can load: name -> description."""
     try:
