@@ -13,8 +13,8 @@ under /vendor (htmx and plotly.js's cartesian bundle, both from node_modules/ vi
 
 from __future__ import annotations
 
-import json
-import re
+import base64
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.engine import checkpoints_for
+from app.http import vendor_versions
 from app.i18n import LANG_COOKIE, load_strings, pick_lang
 from app.knobs import form_knobs
 from app.schemas import ARCHS, TraceKnobs
@@ -50,23 +51,34 @@ def _settings(request: Request) -> Settings:
     return getattr(request.app.state, "settings", None) or get_settings()
 
 
-@lru_cache
-def plotly_version() -> str:
-    head = _plotly_path().read_text(encoding="utf-8", errors="ignore")[:400]
-    match = re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", head)
-    return match.group(1) if match else "latest"
-
-
-def _plotly_path() -> Path:
-    return ROOT / "node_modules" / "plotly.js-cartesian-dist-min" / "plotly-cartesian.min.js"
+# The two third-party scripts: (npm package, file in it, its path on the CDN).
+ASSETS = {"htmx": ("htmx.org", "dist/htmx.min.js", "dist/htmx.min.js"),
+          "plotly": ("plotly.js-cartesian-dist-min", "plotly-cartesian.min.js", "plotly-cartesian.min.js")}
+MOUNTS = {"htmx": "/vendor/htmx", "plotly": "/vendor/plotly"}  # where app.main serves node_modules' copies
+CDN = "https://cdn.jsdelivr.net/npm"
 
 
 @lru_cache
-def htmx_version() -> str:
-    package = ROOT / "node_modules" / "htmx.org" / "package.json"
-    if package.exists():
-        return json.loads(package.read_text())["version"]
-    return json.loads((ROOT / "package.json").read_text())["dependencies"]["htmx.org"]
+def assets() -> dict[str, dict[str, str]]:
+    """Each script's local URL (versioned by package-lock.json, so it can be cached for a year), its CDN
+    URL and the SRI hash that makes the CDN copy safe to run (the CDN serves npm's file byte for byte)."""
+    versions = vendor_versions()
+    out = {}
+    for name, (package, local_file, cdn_file) in ASSETS.items():
+        version = versions.get(package)
+        mount = f"{MOUNTS[name]}@{version}" if version else MOUNTS[name]
+        local = f"{mount}/{local_file.removeprefix('dist/')}"
+        path = ROOT / "node_modules" / package / local_file
+        sri = "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode() if path.exists() else ""
+        out[name] = {"local": local, "cdn": f"{CDN}/{package}@{version}/{cdn_file}" if version else "", "sri": sri}
+    return out
+
+
+def asset_context(settings: Settings) -> dict[str, Any]:
+    """What base.html needs to load the scripts: local copies unless the CDN is opted into (and knowable)."""
+    scripts = assets()
+    use_cdn = settings.use_cdn and all(a["cdn"] and a["sri"] for a in scripts.values())
+    return {"use_cdn": use_cdn, "assets": scripts}
 
 
 def bench_context(request: Request, accept_language: str | None) -> dict[str, Any]:
@@ -110,9 +122,7 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         "view": view,
         "counts": counts,
         "config": config,
-        "use_cdn": settings.use_cdn,
-        "plotly_version": plotly_version(),
-        "htmx_version": htmx_version(),
+        **asset_context(settings),
     }
 
 

@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     # The request models carry hard caps (app.schemas.LIMITS); these can only tighten them.
     max_text_length: int = Field(LIMITS["text"], ge=2, le=LIMITS["text"])
     max_hidden_size: int = Field(LIMITS["hidden_size"], ge=1, le=LIMITS["hidden_size"])
-    use_cdn: bool = Field(True, description="pages load htmx and Plotly from a CDN, falling back to local copies")
+    use_cdn: bool = Field(False, description="pages load htmx and Plotly from a CDN (with SRI), falling back to "
+                                             "the local copies; off: only the local copies (offline-first)")
 
 
 def threads_per_worker(settings: Settings) -> int:

@@ -44,16 +44,15 @@ def _lang(request: Request, accept_language: str | None) -> str:
 
 
 def _page(request: Request, template: str, lang: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    from app.pages import htmx_version, plotly_version, templates
+    from app.pages import asset_context, templates
+    from app.settings import get_settings
 
-    settings = getattr(request.app.state, "settings", None)
+    settings = getattr(request.app.state, "settings", None) or get_settings()
     response = templates.TemplateResponse(request, template, {
         "lang": lang,
         "other_lang": "en" if lang == "ko" else "ko",
         "t": load_strings(lang),
-        "use_cdn": bool(getattr(settings, "use_cdn", True)),
-        "plotly_version": plotly_version(),
-        "htmx_version": htmx_version(),
+        **asset_context(settings),
         **context,
     }, status_code=status)
     response.headers["Vary"] = "Accept-Language, Cookie"

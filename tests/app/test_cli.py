@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_settings_come_from_the_environment_with_the_unrolled_prefix(monkeypatch):
     monkeypatch.setenv("UNROLLED_PORT", "9123")
     monkeypatch.setenv("UNROLLED_WORKERS", "3")
-    monkeypatch.setenv("UNROLLED_USE_CDN", "false")
+    monkeypatch.setenv("UNROLLED_USE_CDN", "true")
     monkeypatch.setenv("UNROLLED_MAX_TEXT_LENGTH", "64")
     monkeypatch.setenv("PORT", "1")  # unprefixed variables are not ours
     settings = Settings()
-    assert (settings.port, settings.workers, settings.use_cdn, settings.max_text_length) == (9123, 3, False, 64)
+    assert (settings.port, settings.workers, settings.use_cdn, settings.max_text_length) == (9123, 3, True, 64)
 
 
 def test_settings_cannot_loosen_the_request_caps(monkeypatch):

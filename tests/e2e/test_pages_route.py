@@ -7,7 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from app.main import ROOT, create_app
 
 
 def client() -> TestClient:
@@ -65,25 +65,40 @@ def test_ui_text_exists_in_both_languages():
         assert f"knob_{name}" in ko and f"knob_{name}" in en
 
 
-def test_assets_load_from_a_cdn_with_local_copies_behind_them():
+def test_pages_load_local_copies_under_versioned_urls_and_name_no_cdn():
+    import json as _json
+
+    lock = _json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    htmx, plotly = (lock[f"node_modules/{p}"]["version"] for p in ("htmx.org", "plotly.js-cartesian-dist-min"))
     with client() as c:
-        html = c.get("/bench").text
-        assert "https://cdn.jsdelivr.net/npm/htmx.org@" in html and "/vendor/htmx/htmx.min.js" in html
-        assert "plotly.js-cartesian-dist-min@" in html and "/vendor/plotly/plotly-cartesian.min.js" in html
-        assert '<script type="module" src="/static/js/pages/bench.js"></script>' in html
-        for local in ("/vendor/htmx/htmx.min.js", "/vendor/plotly/plotly-cartesian.min.js", "/static/js/pages/bench.js",
-                      "/static/js/core/figure.js", "/static/js/panels/grad-one-loss.js"):
+        for page in ("/bench", "/", "/lessons/05-vanishing", "/glossary"):
+            html = c.get(page).text
+            assert "cdn." not in html, page
+            assert f'<script defer src="/vendor/htmx@{htmx}/htmx.min.js">' in html, page
+            assert f'src="/vendor/plotly@{plotly}/plotly-cartesian.min.js"' in html, page
+            assert 'rel="icon" href="/static/favicon.svg"' in html, page
+        for local in (f"/vendor/htmx@{htmx}/htmx.min.js", f"/vendor/plotly@{plotly}/plotly-cartesian.min.js",
+                      "/static/js/pages/bench.js", "/static/js/core/figure.js", "/static/js/panels/grad-one-loss.js",
+                      "/static/favicon.svg"):
             r = c.get(local)
-            assert r.status_code == 200 and len(r.content) > 1000
+            assert r.status_code == 200 and len(r.content) > 200, local
+        assert "immutable" in c.get(f"/vendor/htmx@{htmx}/htmx.min.js").headers["cache-control"]
 
 
-def test_without_the_cdn_the_page_names_only_local_copies():
+def test_the_cdn_is_opt_in_pinned_by_sri_with_the_local_copy_behind_it():
+    import base64
+    import hashlib
+
     from app.settings import Settings
 
-    with TestClient(create_app(Settings(use_cdn=False))) as c:
-        html = c.get("/bench").text
-    assert "cdn." not in html
-    assert 'src="/vendor/htmx/htmx.min.js"' in html and 'src="/vendor/plotly/plotly-cartesian.min.js"' in html
+    with TestClient(create_app(Settings(use_cdn=True))) as c:
+        html = c.get("/lessons/05-vanishing").text
+    local = (ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js").read_bytes()
+    sri = "sha384-" + base64.b64encode(hashlib.sha384(local).digest()).decode()
+    assert "https://cdn.jsdelivr.net/npm/htmx.org@" in html and f'integrity="{sri}"' in html
+    assert html.count('integrity="sha384-') == 2 and html.count('crossorigin="anonymous"') == 2
+    assert "<script defer src=\"https://cdn" in html  # never parser-blocking, even when the CDN hangs
+    assert "/vendor/htmx@" in html and "/vendor/plotly@" in html  # the fallbacks
 
 
 def test_the_bench_lists_at_most_the_apis_layers_and_heads_whatever_the_url_says():
