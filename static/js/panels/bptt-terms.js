@@ -6,8 +6,7 @@
    gradient-flow matrix, ||dL_t/dh_t||, and a note says the carried part is missing. */
 
 import { fmt, logAxis, positive, short } from "../core/format.js";
-import { RECURRENT, allOverflowNote, baseLayout, centerNote, currentShape, currentStep, cutLabels, cutShapes, legend, overflowMarks, overflowStart,
-         progress, revealed, shown, sub, tokenAxis, tokenLabel, top } from "./common.js";
+import { axisBack, RECURRENT, currentStep, cutLabels, overflowMarks, overflowStart, progress, revealed, shown, sub, tokenLabel, top, backwardLogLayout } from "./common.js";
 
 export const id = "bptt-terms";
 export const reads = ["meta", "back.grad_h", "back.grad_h_local", "back.grad_h_future", "back.grad_flow_from"];
@@ -52,17 +51,9 @@ export function figure(trace, view, strings, theme, box) {
   }
   const over = overflowMarks(trace, overflowStart(trace, view, "backward"), strings, theme);
   const annotations = [...over.annotations, ...cutLabels(trace, theme)];
-  const yaxis = logAxis(trace.back.filter((b) => b && (!view.conceal || reached.has(b.t))).flatMap((b) => Object.values(terms(trace, b.t))), { title: { text: strings.axis_norm } });
-  if (!reached.size) annotations.push(centerNote(strings.backward_wait, theme, box));
-  else if (!data.some((d) => d.y.some((v) => v !== null))) {
-    annotations.push(allOverflowNote(strings, theme, box));
-    yaxis.visible = false;
-  }
-  const layout = baseLayout(theme, {
-    height: 400, showlegend: true, legend: legend(), xaxis: tokenAxis(trace, box), yaxis,
-    shapes: [...currentShape(trace, view, theme), ...cutShapes(trace, theme), ...over.shapes], annotations,
-    margin: { l: 80, r: 20, t: 30, b: 110 },
-  });
+  const yaxis = logAxis(axisBack(trace, view, reached).flatMap((b) => Object.values(terms(trace, b.t))), { title: { text: strings.axis_norm } });
+  const drawn = data.some((d) => d.y.some((v) => v !== null));
+  const layout = backwardLogLayout(trace, view, strings, theme, box, { reached, drawn, yaxis, annotations, over });
   return { data, layout, note: split ? "" : strings.bptt_terms_missing };
 }
 

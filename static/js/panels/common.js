@@ -97,6 +97,23 @@ export function top(arr) {
 
 export { currentStep, revealed, shown };
 
+/* The backward steps an axis may span: every one received, or while a question on the figure is open
+   (view.conceal) only those the learner has reached, so the axis cannot give the answer away. */
+export function axisBack(trace, view, reached) {
+  return trace.back.filter((b) => b && (!view.conceal || reached.has(b.t)));
+}
+
+/* Heatmaps of one column per step (hidden, gates): how many columns, and when to redraw or move the cursor. */
+export function stepColumns(trace, view) {
+  return view.phase === "backward" ? trace.T : shown(view, trace).nf;
+}
+export function stepKey(trace, view) {
+  return `${progress(trace)}|${stepColumns(trace, view)}|${view.layer}`;
+}
+export function stepCursorKey(trace, view) {
+  return `${view.phase}|${currentStep(view, trace)}`;
+}
+
 /* The loss the "gradient from one loss" views follow: view.loss, or else the last loss (T-2), or, when
    that one overflowed, the last loss whose own gradient ||dL_t/dh_t|| is finite. */
 export function lossIndex(view, trace) {
@@ -185,4 +202,19 @@ export function unitsBySteps(trace, get, n) {
 export function sequential(theme, name) { return [[0, theme.colour("paper")], [1, theme.colour(name)]]; }
 export function diverging(theme, name) {
   return [[0, theme.colour("negative")], [0.5, theme.colour("paper")], [1, theme.colour(name)]];
+}
+
+/* The tail of a per-step log plot of the backward pass (grad-norm, bptt-terms): a note while no step is
+   reached, another when every reached value overflowed, and the layout both share. */
+export function backwardLogLayout(trace, view, strings, theme, box, { reached, drawn, yaxis, annotations, over }) {
+  if (!reached.size) annotations.push(centerNote(strings.backward_wait, theme, box));
+  else if (!drawn) {
+    annotations.push(allOverflowNote(strings, theme, box));
+    yaxis.visible = false;
+  }
+  return baseLayout(theme, {
+    height: 400, showlegend: true, legend: legend(), xaxis: tokenAxis(trace, box), yaxis,
+    shapes: [...currentShape(trace, view, theme), ...cutShapes(trace, theme), ...over.shapes], annotations,
+    margin: { l: 80, r: 20, t: 30, b: 110 },
+  });
 }

@@ -2,8 +2,7 @@
    the trace (meta.gates); g and n are tanh-valued candidates, the rest sigmoids in (0, 1). */
 
 import { fmt, num } from "../core/format.js";
-import { baseLayout, currentShape, currentStep, diverging, layerOf, overflowStart, overflowLine, progress, sequential,
-         shown, sub, tokenAxis, tokenLabel, unitsBySteps } from "./common.js";
+import { stepColumns, baseLayout, currentShape, currentStep, diverging, layerOf, overflowStart, overflowLine, sequential, sub, tokenAxis, tokenLabel, unitsBySteps } from "./common.js";
 
 export const id = "gates";
 export const reads = ["meta.gates", "steps"];
@@ -19,18 +18,10 @@ export function rows(trace) {
 }
 
 const colourName = (g) => (g === "c" ? "cell" : CANDIDATES.has(g) ? "candidate" : `gate-${g}`);
-const columns = (trace, view) => (view.phase === "backward" ? trace.T : shown(view, trace).nf);
-
-export function key(trace, view) {
-  return `${progress(trace)}|${columns(trace, view)}|${view.layer}`;
-}
-
-export function cursorKey(trace, view) {
-  return `${view.phase}|${currentStep(view, trace)}`;
-}
+export { stepKey as key, stepCursorKey as cursorKey } from "./common.js";
 
 export function figure(trace, view, strings, theme, box) {
-  const names = rows(trace), n = columns(trace, view), k = names.length, gap = 0.04, hRow = (1 - gap * (k - 1)) / k;
+  const names = rows(trace), n = stepColumns(trace, view), k = names.length, gap = 0.04, hRow = (1 - gap * (k - 1)) / k;
   const shapes = [], annotations = [];
   const over = overflowStart(trace, view, "forward");
   if (over) annotations.push({ xref: "x", yref: "paper", x: over.first - 0.5, y: 1, yanchor: "bottom", xanchor: "left",

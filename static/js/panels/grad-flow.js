@@ -3,7 +3,7 @@
    "gradient from one loss" panel (view.loss). */
 
 import { fmt, isNum, logTicks, short, tickLabel } from "../core/format.js";
-import { ALL, baseLayout, currentStep, cutShapes, lossIndex, progress, revealed, sequential, shown, sub, tokenAxis,
+import { axisBack, ALL, baseLayout, currentStep, cutShapes, lossIndex, progress, revealed, sequential, shown, sub, tokenAxis,
          tokenYAxis } from "./common.js";
 
 export const id = "grad-flow";
@@ -19,12 +19,12 @@ export function cursorKey(trace, view) {
 }
 
 export function figure(trace, view, strings, theme, box) {
-  const T = trace.T, reached = new Set(revealed(view, trace));
+  const T = trace.T, reached = new Set(revealed(view, trace)), counted = new Set(axisBack(trace, view, reached));
   const z = Array.from({ length: T }, () => Array(T).fill(null));
   let lo = Infinity, hi = -Infinity;
   for (let s = 0; s < T; s++) {
     const b = trace.back[s];
-    if (!b || (view.conceal && !reached.has(s))) continue;
+    if (!b || !counted.has(b)) continue;
     b.grad_flow_from.forEach((v, u) => {
       if (!(isNum(v) && v > 0)) return;
       const lv = Math.log10(v);

@@ -3,8 +3,7 @@
    leaves it is clipped with a marker; inf/NaN is named once, where it starts. */
 
 import { clipToAxis, fmt, logAxis, num, positive, short } from "../core/format.js";
-import { ALL, allOverflowNote, baseLayout, centerNote, currentShape, currentStep, cutLabels, cutShapes, legend, overflowMarks, overflowStart,
-         progress, revealed, shown, sub, tokenAxis, tokenLabel, top } from "./common.js";
+import { axisBack, ALL, currentStep, cutLabels, legend, overflowMarks, overflowStart, progress, revealed, shown, sub, tokenLabel, top, backwardLogLayout } from "./common.js";
 
 export const id = "grad-norm";
 export const reads = ["meta", "back", "summary.truncated_vs_full", "summary.cuts"];
@@ -53,7 +52,7 @@ export function figure(trace, view, strings, theme, box) {
                 hovertemplate: "t=%{x} %{y:.3e}<extra></extra>" });
   }
   // the axis spans every received step (it does not jump while stepping), the data only, never the bound
-  const counted = trace.back.filter((b) => b && (!view.conceal || reached.has(b.t)));
+  const counted = axisBack(trace, view, reached);
   const received = counted.flatMap((b) => [...b.grad_h, ...(arch === "lstm" && b.grad_c ? [top(b.grad_c)] : [])]);
   const boundY = at((b) => b.bound);
   const anyBound = trace.back.some((b) => b && b.bound !== null && b.bound !== undefined);
@@ -71,16 +70,8 @@ export function figure(trace, view, strings, theme, box) {
   }
   const over = overflowMarks(trace, overflowStart(trace, view, "backward"), strings, theme);
   const annotations = [...over.annotations, ...cutLabels(trace, theme)];
-  if (!reached.size) annotations.push(centerNote(strings.backward_wait, theme, box));
-  else if (!data.some((d) => d.meta && d.meta.startsWith("grad") && d.y.some((v) => v !== null))) {
-    annotations.push(allOverflowNote(strings, theme, box));
-    yaxis.visible = false;
-  }
-  const layout = baseLayout(theme, {
-    height: 400, showlegend: true, legend: legend(), xaxis: tokenAxis(trace, box), yaxis,
-    shapes: [...currentShape(trace, view, theme), ...cutShapes(trace, theme), ...over.shapes], annotations,
-    margin: { l: 80, r: 20, t: 30, b: 110 },
-  });
+  const drawn = data.some((d) => d.meta && d.meta.startsWith("grad") && d.y.some((v) => v !== null));
+  const layout = backwardLogLayout(trace, view, strings, theme, box, { reached, drawn, yaxis, annotations, over });
   return { data, layout, note: note(trace, strings) };
 }
 

@@ -1,25 +1,16 @@
 /* The hidden state h: units down, steps across, one more column per forward step. */
 
 import { fmt, num } from "../core/format.js";
-import { RECURRENT, baseLayout, currentShape, currentStep, diverging, layerOf, overflowMarks, overflowStart, progress,
-         shown, sub, tokenAxis, tokenLabel, unitsBySteps } from "./common.js";
+import { stepColumns, RECURRENT, baseLayout, currentShape, currentStep, diverging, layerOf, overflowMarks, overflowStart, sub, tokenAxis, tokenLabel, unitsBySteps } from "./common.js";
 
 export const id = "hidden";
 export const reads = ["meta", "steps"];
 export const archs = RECURRENT;
 
-const columns = (trace, view) => (view.phase === "backward" ? trace.T : shown(view, trace).nf);
-
-export function key(trace, view) {
-  return `${progress(trace)}|${columns(trace, view)}|${view.layer}`;
-}
-
-export function cursorKey(trace, view) {
-  return `${view.phase}|${currentStep(view, trace)}`;
-}
+export { stepKey as key, stepCursorKey as cursorKey } from "./common.js";
 
 export function figure(trace, view, strings, theme, box) {
-  const n = columns(trace, view);
+  const n = stepColumns(trace, view);
   const { z, H, maxAbs } = unitsBySteps(trace, (s) => layerOf(s.h, view.layer), n);
   const over = overflowMarks(trace, overflowStart(trace, view, "forward"), strings, theme);
   const data = [{ type: "heatmap", z, colorscale: diverging(theme, "hidden"), zmin: -maxAbs, zmax: maxAbs, zmid: 0,

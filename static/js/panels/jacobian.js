@@ -2,7 +2,7 @@
    A norm below 1 at every step guarantees the gradient shrinks; a norm above 1 only allows it to grow. */
 
 import { fmt, logAxis, num, positive } from "../core/format.js";
-import { RECURRENT, baseLayout, currentShape, currentStep, cutShapes, overflowMarks, overflowStart, progress, revealed,
+import { axisBack, RECURRENT, baseLayout, currentShape, currentStep, cutShapes, overflowMarks, overflowStart, progress, revealed,
          shown, sub, tokenAxis } from "./common.js";
 
 export const id = "jacobian";
@@ -25,7 +25,7 @@ export function figure(trace, view, strings, theme, box) {
   const over = overflowMarks(trace, overflowStart(trace, view, "backward"), strings, theme);
   const layout = baseLayout(theme, {
     height: 340, xaxis: tokenAxis(trace, box),
-    yaxis: logAxis([1, ...trace.back.map((b) => b && (!view.conceal || reached.has(b.t)) && b.jacobian_norm)], { title: { text: strings.axis_norm } }),
+    yaxis: logAxis([1, ...axisBack(trace, view, reached).map((b) => b.jacobian_norm)], { title: { text: strings.axis_norm } }),
     shapes: [...currentShape(trace, view, theme), ...cutShapes(trace, theme), ...over.shapes],
     annotations: [{ x: T - 0.5, y: 0, yref: "y", xanchor: "right", yanchor: "bottom", text: "‖J‖ = 1", showarrow: false,
                     font: { size: 16, color: C("bound") } }, ...over.annotations],
