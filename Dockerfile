@@ -12,7 +12,7 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --omit=dev
+RUN npm ci --no-audit --no-fund --omit=dev --ignore-scripts
 
 # --- the app ---
 FROM python:3.11-slim-bookworm

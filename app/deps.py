@@ -9,6 +9,8 @@ from fastapi import Depends, HTTPException, Query, Request
 
 from app.compute import TraceEntry, TraceService
 from app.engine import check_knobs
+from app.lab.memory import RUN_PREFIX, UPLOAD_PREFIX
+from app.lab.upload import check_upload
 from app.schemas import KnobBody, KnobQuery, TraceKnobs
 from app.settings import Settings, get_settings
 
@@ -22,17 +24,22 @@ def get_service(request: Request) -> TraceService:
 ServiceDep = Annotated[TraceService, Depends(get_service)]
 
 
-def _canonical(knobs: TraceKnobs, settings: Settings) -> dict[str, Any]:
+def _canonical(knobs: TraceKnobs, settings: Settings, request: Request) -> dict[str, Any]:
+    if knobs.checkpoint is not None and knobs.checkpoint.startswith(RUN_PREFIX):
+        # a training run's weights: frozen at their current step, whose name keys the cache
+        knobs = knobs.model_copy(update={"checkpoint": request.app.state.lab.freeze(knobs.checkpoint, knobs.arch)})
+    elif knobs.checkpoint is not None and knobs.checkpoint.startswith(UPLOAD_PREFIX):
+        check_upload(request.app.state.memory, knobs.checkpoint, knobs.arch)
     check_knobs(knobs, settings)
     return knobs.canonical()
 
 
-def knobs_from_query(knobs: Annotated[KnobQuery, Query()], settings: SettingsDep) -> dict[str, Any]:
-    return _canonical(knobs, settings)
+def knobs_from_query(knobs: Annotated[KnobQuery, Query()], settings: SettingsDep, request: Request) -> dict[str, Any]:
+    return _canonical(knobs, settings, request)
 
 
-def knobs_from_body(knobs: KnobBody, settings: SettingsDep) -> dict[str, Any]:
-    return _canonical(knobs, settings)
+def knobs_from_body(knobs: KnobBody, settings: SettingsDep, request: Request) -> dict[str, Any]:
+    return _canonical(knobs, settings, request)
 
 
 QueryKnobs = Annotated[dict[str, Any], Depends(knobs_from_query)]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
 from app.errors import KnobError
+from app.lab.memory import MemoryModel, is_memory_name
 from app.schemas import LIMITS, RECURRENT, TraceKnobs
 from app.settings import Settings
 from models.charlm import RecurrentConfig
@@ -47,13 +49,18 @@ def check_knobs(knobs: TraceKnobs, settings: Settings) -> None:
         raise KnobError("hidden_size", "hidden_server_max", limit=settings.max_hidden_size)
     if knobs.arch == "transformer" and transformer_module() is None:
         raise KnobError("arch", "transformer_missing")
-    if knobs.checkpoint is not None and knobs.checkpoint not in checkpoints_for(knobs.arch):
+    in_memory = is_memory_name(knobs.checkpoint)  # checked where it is resolved (app.deps)
+    if knobs.checkpoint is not None and not in_memory and knobs.checkpoint not in checkpoints_for(knobs.arch):
         choices = ", ".join(checkpoints_for(knobs.arch)) or "-"
         raise KnobError("checkpoint", "checkpoint_unknown", arch=knobs.arch, choices=choices)
     if knobs.arch == "transformer" and knobs.checkpoint is None and knobs.d_model % knobs.heads:
         raise KnobError("heads", "heads_divide", d_model=knobs.d_model)
     if knobs.clip_mode is not None and knobs.clip_threshold is None:
         raise KnobError("clip_threshold", "clip_threshold_required")
+
+
+def _nothing_in_memory(name: str) -> MemoryModel:
+    raise KeyError(name)
 
 
 def _engine_error(message: str) -> KnobError:
@@ -65,9 +72,12 @@ def _engine_error(message: str) -> KnobError:
     return KnobError(named[0] if named else "arch", "engine", detail=message)
 
 
-def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None):
+def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None,
+              memory: Callable[[str], MemoryModel] | None = None):
     """The engine's trace for canonical knobs; its ValueErrors become KnobErrors naming the field.
-    helper: a thread the recurrent engine may hand part of the work to (see trace_recurrent)."""
+    helper: a thread the recurrent engine may hand part of the work to (see trace_recurrent).
+    memory: where the models held in memory are found (app.lab.memory.MemoryModels.get): training runs'
+    frozen weights and uploaded models."""
     options = TraceOptions(
         truncation=knobs.get("truncation"),
         clip_mode=knobs["clip_mode"],
@@ -75,8 +85,15 @@ def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None
         device=device,
     )
     try:
-        if knobs["arch"] in RECURRENT:
-            checkpoint = knobs.get("checkpoint")  # it brings its own config and vocabulary
+        checkpoint = knobs.get("checkpoint")
+        if checkpoint is not None and is_memory_name(checkpoint):
+            try:
+                held = (memory or _nothing_in_memory)(checkpoint)
+            except KeyError:
+                raise KnobError("checkpoint", "memory_gone") from None
+            return trace_recurrent(knobs["text"], None, options, helper=helper, in_memory=(held.model, held.vocab),
+                                   targets=held.targets)
+        if knobs["arch"] in RECURRENT:  # a checkpoint brings its own config and vocabulary
             config = None if checkpoint else RecurrentConfig(
                 arch=knobs["arch"],
                 hidden_size=knobs["hidden_size"],

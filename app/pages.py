@@ -27,6 +27,7 @@ from app.engine import checkpoints_for
 from app.http import vendor_versions
 from app.i18n import LANG_COOKIE, load_strings, pick_lang
 from app.knobs import form_knobs
+from app.lab.memory import RUN_PREFIX, UPLOAD_PREFIX
 from app.schemas import ARCHS, TraceKnobs
 from app.settings import Settings, get_settings
 from models import limits
@@ -86,7 +87,7 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
     lang = pick_lang(query.get("lang"), request.cookies.get(LANG_COOKIE), accept_language)
     settings = _settings(request)
     arch: str = query["arch"] if query.get("arch") in ARCHS else TraceKnobs.model_fields["arch"].default
-    knobs_spec = form_knobs(arch, settings, checkpoints_for(arch), lang)
+    knobs_spec = form_knobs(arch, settings, {**checkpoints_for(arch), **_run_choice(request, query)}, lang)
     knobs: dict[str, Any] = {}
     for k in knobs_spec:
         default = k.get("default")
@@ -124,6 +125,20 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         "config": config,
         **asset_context(settings),
     }
+
+
+def _run_choice(request: Request, query: dict[str, str]) -> dict[str, dict[str, str]]:
+    """A training run or an upload the URL opens (checkpoint=run:<id>, upload:<hash>) as one more choice
+    of the checkpoint menu, so the form keeps it; the API checks it like any checkpoint."""
+    name = query.get("checkpoint", "")
+    if name.startswith(UPLOAD_PREFIX):
+        memory = request.app.state.memory
+        return {name: memory.get(name).describe} if memory.has(name) else {}
+    run = request.app.state.lab.get(name.removeprefix(RUN_PREFIX).partition("@")[0])
+    if not name.startswith(RUN_PREFIX) or run is None:
+        return {}
+    facts = {"task": run.knobs["task"], "arch": run.knobs["arch"], "step": name.partition("@")[2] or run.step}
+    return {name: {lang: load_strings(lang)["lab_bench_choice"].format(**facts) for lang in ("ko", "en")}}
 
 
 HxRequest = Annotated[str | None, Header(alias="HX-Request")]

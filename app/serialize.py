@@ -62,14 +62,16 @@ def _steps(trace, T: int) -> list[dict[str, Any]]:
         h, c = _c(trace.h), _c(trace.c)
         gates = {g: _c(v) for g, v in trace.gates.items()}
     steps = []
+    targets = getattr(trace, "targets", None)  # a training task's targets; None: the next character
     for t in range(T):
+        target = (int(tokens[t + 1]) if t + 1 < T else -1) if targets is None else int(targets[t])
         step: dict[str, Any] = {
             "t": t,
             "token": vocab[tokens[t]],
             "token_id": int(tokens[t]),
-            "target": vocab[tokens[t + 1]] if t + 1 < T else None,
+            "target": vocab[target] if target >= 0 else None,
             "probs": trace.probs[t],
-            "loss": _num(float(trace.loss[t])) if t + 1 < T else None,
+            "loss": _num(float(trace.loss[t])) if target >= 0 else None,
             "overflow": bool(overflow[t]),
         }
         if recurrent:

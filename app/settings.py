@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.schemas import LIMITS
 
@@ -51,6 +51,21 @@ class Settings(BaseSettings):
         16.0, gt=0, le=10000, description="work waiting in all, in units of max_trace_gmacs (503 past it)"
     )
     queue_limit: int = Field(256, ge=1, le=100000, description="computations waiting in all (503 past it)")
+    # Training lab (app.lab.runs)
+    lab_workers: int = Field(2, ge=1, le=64, description="threads that train runs, taking turns over the live runs")
+    lab_max_active: int = Field(16, ge=1, le=1000, description="runs training at once; later ones wait in line")
+    lab_max_runs: int = Field(64, ge=1, le=10000, description="runs kept (live and finished); 503 past it")
+    lab_client_runs: int = Field(8, ge=1, le=1000, description="live runs one client may have (429 past it)")
+    lab_grace_s: float = Field(30.0, ge=0, le=86400, description="a live run nobody follows is stopped after this")
+    lab_keep_s: float = Field(3600.0, ge=0, le=7 * 86400, description="finished runs stay readable this long")
+    lab_max_gmacs: float = Field(
+        2000.0, gt=0, le=1e7, description="a run's estimated work (G multiply-adds over all its steps) above which "
+        "it is refused with 422; the memory race's slowest run (tanh RNN, 3,000 steps) is about 120 G"
+    )
+    upload_keep_s: float = Field(3600.0, ge=0, le=7 * 86400, description="an uploaded model is kept this long after "
+                                 "its last use")
+    upload_megabytes: float = Field(200.0, ge=0, le=65536, description="memory for uploaded models in all; the least "
+                                    "recently used give way")
     # HTTP
     max_body_bytes: int = Field(16384, ge=256, le=2**30, description="largest JSON request body (413 past it)")
     gzip_min_bytes: int = Field(1024, ge=0, le=2**30, description="responses from this size on are gzipped")
@@ -63,6 +78,20 @@ class Settings(BaseSettings):
     max_hidden_size: int = Field(LIMITS["hidden_size"], ge=1, le=LIMITS["hidden_size"])
     use_cdn: bool = Field(False, description="pages load htmx and Plotly from a CDN (with SRI), falling back to "
                                              "the local copies; off: only the local copies (offline-first)")
+    # Security headers (app.headers)
+    frame_ancestors: str = Field(
+        "'self'", pattern=r"^[^;,\r\n]+$", description="CSP frame-ancestors: who may show the pages in a frame "
+        "('none', or space-separated origins such as https://lms.example.org)"
+    )
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        ["*"], min_length=1, description="Host headers answered, comma-separated (*.school.lan wildcards); others "
+        "get 400. * answers any (behind a proxy that checks Host, or on loopback)"
+    )
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        return [h.strip() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
 
 
 def threads_per_worker(settings: Settings) -> int:

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-SUITES = ("bench.recurrent", "bench.attention", "bench.api", "bench.hardening")
+SUITES = ("bench.recurrent", "bench.attention", "bench.api", "bench.hardening", "bench.lab")
 
 
 def main() -> int:

@@ -39,6 +39,9 @@ class RecurrentConfig:
     spectral_norm: float | None = None  # target largest singular value of W_hh (per gate block)
     identity_init: bool = False  # IRNN: W_hh = I, zero biases (Elman RNN only)
     forget_bias: float | None = None  # LSTM only: effective forget-gate bias
+    # Readout width when it differs from the input's (models.training: the adding task reads 2 real
+    # numbers per step and answers 1). None: vocab_size, the next-character readout.
+    output_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -47,8 +50,8 @@ class RecurrentConfig:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}")
         if not 1 <= self.layers <= limits.LAYERS[self.arch]:
             raise ValueError(f"layers must be between 1 and {limits.LAYERS[self.arch]}")
-        if self.hidden_size < 1 or self.vocab_size < 1:
-            raise ValueError("hidden_size and vocab_size must be positive")
+        if self.hidden_size < 1 or self.vocab_size < 1 or (self.output_size is not None and self.output_size < 1):
+            raise ValueError("hidden_size, vocab_size and output_size must be positive")
         if self.spectral_norm is not None and not self.spectral_norm >= 0:
             raise ValueError("spectral_norm must be a non-negative number")
         if self.identity_init and self.arch != "rnn":
@@ -97,8 +100,9 @@ class CharRNN(nn.Module):
             spectral_norm=config.spectral_norm,
             identity_init=config.identity_init,
             forget_bias=config.forget_bias,
+            output_size=config.output_size,
         )
-        self.readout = nn.Linear(H, V)
+        self.readout = nn.Linear(H, V if config.output_size is None else config.output_size)
         for name, value in params.items():
             if name.startswith("readout."):
                 getattr(self.readout, name.split(".")[1]).data.copy_(value)
@@ -110,9 +114,10 @@ class CharRNN(nn.Module):
         return tuple(getattr(self, f"{w}_l{layer}") for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def input_projection(self, layer: int, x: Tensor) -> Tensor:
-        """gi for all steps at once: a column lookup for one-hot tokens, a matmul above."""
+        """gi for all steps at once: a column lookup for token ids (one-hot input), a matmul for vectors
+        (the layers above, and real-valued inputs such as the adding task's (value, marker) pairs)."""
         W_ih, _, b_ih, _ = self.weights(layer)
-        return (W_ih.t()[x] if layer == 0 else x @ W_ih.t()) + b_ih
+        return (x @ W_ih.t() if x.is_floating_point() else W_ih.t()[x]) + b_ih
 
     def run_layer(self, layer: int, gi: Tensor, truncation: int | None = None) -> LayerRun:
         """The time loop of one layer; truncation k detaches the carried state every k steps."""
@@ -155,7 +160,7 @@ class CharRNN(nn.Module):
         """The same LayerRun as `run_layer`, with the time loop left to torch.nn's fused kernel: its h
         sequence, then gh, the gates (and the LSTM's c) for every step at once from that."""
         _, W_hh, _, b_hh = self.weights(layer)
-        if layer == 0:  # the one-hot input the column lookup in `input_projection` stands for
+        if not x.is_floating_point():  # token ids: the one-hot input the column lookup stands for
             x = F.one_hot(x, self.config.vocab_size).to(gi.dtype)
         h = module(x.unsqueeze(1))[0][:, 0]
         h_prev = torch.cat([h.new_zeros(1, h.shape[1]), h[:-1]])

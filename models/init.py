@@ -40,8 +40,10 @@ def init_recurrent(
     spectral_norm: float | None = None,
     identity_init: bool = False,
     forget_bias: float | None = None,
+    output_size: int | None = None,
 ) -> dict[str, Tensor]:
-    """All parameters under torch.nn's names (weight_ih_l0, ...), plus readout.weight/bias."""
+    """All parameters under torch.nn's names (weight_ih_l0, ...), plus readout.weight/bias.
+    vocab_size is layer 0's input width; the readout has output_size rows (default: vocab_size)."""
     gen = torch.Generator().manual_seed(seed)
     H, G = hidden_size, max(n_gates, 1)
     bound = 1 / math.sqrt(H)
@@ -66,6 +68,7 @@ def init_recurrent(
         params[f"bias_ih_l{layer}"] = b_ih
         params[f"bias_hh_l{layer}"] = b_hh
     # torch.nn.Linear's default init reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both tensors
-    params["readout.weight"] = uniform((vocab_size, H), bound, gen)
-    params["readout.bias"] = uniform((vocab_size,), bound, gen)
+    out = vocab_size if output_size is None else output_size
+    params["readout.weight"] = uniform((out, H), bound, gen)
+    params["readout.bias"] = uniform((out,), bound, gen)
     return params

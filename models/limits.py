@@ -19,3 +19,9 @@ SEED_MAX = 2**31 - 1
 SAMPLE_LENGTH = (1, 500)  # characters a trained model writes in one request (models.sampling)
 TEMPERATURE = (0.0, 5.0)  # 0 is greedy (argmax); at 5 the distribution is nearly flat
 AR_TAU = (0, 8)  # context length of the AR(tau) count model (models.ngram); 0 is the unigram
+# training lab (models.training): what one run may ask; app.settings caps the total work per run
+LAB_STEPS = (1, 20_000)  # optimiser steps
+LAB_BATCH = (1, 256)  # sequences per step
+LAB_LR = (1e-5, 10.0)  # learning rate
+LAB_HIDDEN = (1, 256)  # units per layer
+UPLOAD_BYTES = 20 * 2**20  # an uploaded model file (safetensors)

@@ -13,6 +13,7 @@ flagged, so the web layer can send them as null.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ class RecurrentTrace:
     options: TraceOptions
     vocab: tuple[str, ...]
     tokens: np.ndarray  # (T,) ids
+    # (T,) target id per step, -1 where none (models.training's tasks); None: the next character, and
+    # `loss` is then (T-1,) as below. With targets, `loss` is (T,) with NaN where a step has none.
+    targets: np.ndarray | None
     unknown: list[int]  # steps t whose character is outside a checkpoint's vocabulary (read as U+FFFD)
     # forward, per step
     h: np.ndarray  # (T, L, H)
@@ -189,18 +193,28 @@ def trace_recurrent(
     *,
     helper: Executor | None = None,
     checkpoint: str | None = None,
+    in_memory: tuple[CharRNN, Vocab] | None = None,
+    targets: Callable[[list[int]], list[int]] | None = None,
 ) -> RecurrentTrace:
     """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters), or with
     `checkpoint` a trained character model (models.checkpoints; `config` is then ignored).
 
     helper: an executor on which the Jacobian norms (about half the work) run while this thread runs
     BPTT; both loops are TorchScript and release the GIL (models.kernels), so on an idle second core
-    a trace takes about 0.6x the time. Without one, everything runs here."""
+    a trace takes about 0.6x the time. Without one, everything runs here.
+
+    in_memory: a model held in memory with its vocabulary (a training run's weights), instead of a
+    checkpoint file; every character of the text must be in that vocabulary. targets: the target id
+    of every step from the ids (a training task's, -1 for none) in place of the next character."""
     options = options or TraceOptions()
     if len(text) < 2:
         raise ValueError("text must have at least 2 characters (a step and its next character)")
     device = pick_device(options.device)
-    model, vocab, ids, unknown = _model_for(text, config, checkpoint, device)
+    if in_memory is not None:
+        model, vocab = in_memory[0].to(device), in_memory[1]
+        ids, unknown = vocab.encode(text), list[int]()
+    else:
+        model, vocab, ids, unknown = _model_for(text, config, checkpoint, device)
     config = model.config
     tokens = torch.tensor(ids, device=device)
     L = config.layers
@@ -209,11 +223,20 @@ def trace_recurrent(
         run = model.unroll(tokens)
         logits = run.logits
         probs = torch.softmax(logits, -1)
-        loss = step_losses(logits, tokens)
-        # dL/dlogits_t = p_t - onehot(token_{t+1}); the last step has no target
-        d_logits = probs.clone()
-        d_logits[:-1] -= F.one_hot(tokens[1:], len(vocab)).to(probs.dtype)
-        d_logits[-1] = 0
+        if targets is None:
+            target = None
+            loss = step_losses(logits, tokens)
+            # dL/dlogits_t = p_t - onehot(token_{t+1}); the last step has no target
+            d_logits = probs.clone()
+            d_logits[:-1] -= F.one_hot(tokens[1:], len(vocab)).to(probs.dtype)
+            d_logits[-1] = 0
+        else:
+            target = torch.tensor(targets(ids), device=device)
+            has = target >= 0
+            loss = torch.full((len(ids),), float("nan"), device=device)
+            loss[has] = F.cross_entropy(logits[has], target[has], reduction="none")
+            d_logits = torch.zeros_like(probs)
+            d_logits[has] = probs[has] - F.one_hot(target[has], logits.shape[1]).to(probs.dtype)
         d_top = d_logits @ model.readout.weight  # (T, H)
 
         local = [model.cell.local(r.gi, r.gh, r.states[:-1], r.states[1:]) for r in run.layers]
@@ -236,7 +259,10 @@ def trace_recurrent(
         states = torch.stack([r.states[1:] for r in run.layers], 1)  # (T, L, C, H)
         gates = {g: torch.stack([r.gates[g] for r in run.layers], 1) for g in model.cell.gates}
         fwd_over = _not_finite_per_step(states, probs, *gates.values())
-        fwd_over[:-1] |= ~torch.isfinite(loss)
+        if target is None:
+            fwd_over[:-1] |= ~torch.isfinite(loss)
+        else:
+            fwd_over |= has & ~torch.isfinite(loss)
         bwd_over = _not_finite_per_step(
             rows.grad_state, rows.grad_own, rows.grad_future, rows.flow_state.transpose(0, 1)
         )
@@ -246,13 +272,14 @@ def trace_recurrent(
             options=options,
             vocab=vocab.chars,
             tokens=_np(tokens),
+            targets=None if target is None else _np(target),
             unknown=unknown,
             h=_np(states[:, :, 0]),
             c=_np(states[:, :, 1]) if is_lstm else None,
             gates={g: _np(v) for g, v in gates.items()},
             probs=_np(probs),
             loss=_np(loss),
-            total_loss=float(loss.sum()),
+            total_loss=float(loss.sum() if target is None else loss[has].sum()),
             forward_overflow=_np(fwd_over),
             grad_h=_np(rows.grad_state[:, :, 0]),
             grad_c=_np(rows.grad_state[:, :, 1]) if is_lstm else None,

@@ -1,0 +1,105 @@
+"""The knobs of one training run (POST /api/runs), their limits, and the checks across knobs.
+
+Limits come from models.limits and from each task (models.training.tasks: what T means and how far
+it may go); the estimated work of a run (models.cost's multiply-adds per step, times the steps) is
+capped by the server's `lab_max_gmacs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.errors import KnobError
+from models import limits
+from models.cost import recurrent_cost
+from models.training.loop import TrainConfig
+from models.training.model import LAB_ARCHS, ModelSpec
+from models.training.tasks import TASKS, get_task
+
+LabArch = Literal["rnn", "irnn", "lstm", "gru"]
+assert set(LabArch.__args__) == set(LAB_ARCHS)  # type: ignore[attr-defined]
+TaskName = Literal["adding", "copy", "parity", "charlm"]
+assert set(TaskName.__args__) == set(TASKS)  # type: ignore[attr-defined]
+METRIC_EVENTS = 200  # at most about this many metrics events per run, whatever its length
+MIN_METRICS_EVERY = 10  # each costs a held-out evaluation (about one training step): at most 10% more work
+SNAPSHOTS = 20  # and this many gradient-against-distance snapshots
+
+
+class LabKnobs(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
+
+    task: TaskName = Field("adding", description="what the model learns (models.training.tasks)")
+    seq_len: int = Field(50, ge=1, le=max(t.length[1] for t in TASKS.values()),
+                         description="the task's T (its own range: adding 2-200, copy 1-100, parity 2-200, "
+                         "charlm 8-256)")
+    arch: LabArch = Field("lstm", description="rnn (Elman), irnn (ReLU, W_hh = I), lstm, gru")
+    activation: Literal["tanh", "relu"] = Field("tanh", description="Elman RNN nonlinearity")
+    hidden_size: int = Field(64, ge=limits.LAB_HIDDEN[0], le=limits.LAB_HIDDEN[1])
+    layers: int = Field(1, ge=1, le=limits.LAYERS["rnn"])
+    optimizer: Literal["sgd", "momentum", "adam"] = "adam"
+    lr: float = Field(1e-2, ge=limits.LAB_LR[0], le=limits.LAB_LR[1], description="learning rate")
+    batch: int = Field(64, ge=limits.LAB_BATCH[0], le=limits.LAB_BATCH[1])
+    truncation: int | None = Field(None, ge=1, le=limits.MAX_TEXT, description="detach every k steps; null = full")
+    clip_mode: Literal["norm", "value"] | None = "norm"
+    clip_threshold: float | None = Field(1.0, gt=0, le=limits.CLIP_THRESHOLD_MAX)
+    spectral_norm: float | None = Field(None, ge=limits.SPECTRAL_NORM[0], le=limits.SPECTRAL_NORM[1])
+    forget_bias: float | None = Field(None, ge=limits.FORGET_BIAS[0], le=limits.FORGET_BIAS[1])
+    seed: int = Field(0, ge=0, le=limits.SEED_MAX)
+    steps: int = Field(1000, ge=limits.LAB_STEPS[0], le=limits.LAB_STEPS[1], description="optimiser steps")
+
+
+def run_macs(knobs: LabKnobs) -> int:
+    """Estimated multiply-adds of the whole run: a forward and a backward (about twice the forward)
+    of every sequence of every step."""
+    task = get_task(knobs.task)
+    arch = "rnn" if knobs.arch == "irnn" else knobs.arch
+    per_sequence = recurrent_cost(arch, task.steps(knobs.seq_len), task.input_size, knobs.hidden_size,
+                                  knobs.layers, None).forward
+    return 3 * per_sequence * knobs.batch * knobs.steps
+
+
+def train_config(knobs: LabKnobs, max_gmacs: float) -> TrainConfig:
+    """The run's TrainConfig, after the checks a single field cannot make (KnobError names the field)."""
+    task = get_task(knobs.task)
+    lo, hi = task.length
+    if not lo <= knobs.seq_len <= hi:
+        raise KnobError("seq_len", "lab_seq_len", task=knobs.task, low=lo, limit=hi)
+    arch = "rnn" if knobs.arch == "irnn" else knobs.arch
+    if knobs.layers > limits.LAYERS[arch]:
+        raise KnobError("layers", "layers_range", arch=knobs.arch, limit=limits.LAYERS[arch])
+    if knobs.forget_bias is not None and knobs.arch != "lstm":
+        raise KnobError("forget_bias", "lab_lstm_only")
+    if knobs.clip_mode is not None and knobs.clip_threshold is None:
+        raise KnobError("clip_threshold", "clip_threshold_required")
+    macs = run_macs(knobs)
+    if macs > max_gmacs * 1e9:
+        raise KnobError(None, "lab_cost", estimate=f"{macs / 1e9:.0f}", limit=f"{max_gmacs:g}")
+    every = max(MIN_METRICS_EVERY, knobs.steps // METRIC_EVENTS)
+    return TrainConfig(
+        task=knobs.task,
+        length=knobs.seq_len,
+        model=ModelSpec(arch=knobs.arch, hidden_size=knobs.hidden_size, layers=knobs.layers,
+                        activation=knobs.activation, spectral_norm=knobs.spectral_norm,
+                        forget_bias=knobs.forget_bias, seed=knobs.seed),
+        optimizer=knobs.optimizer,
+        lr=knobs.lr,
+        batch=knobs.batch,
+        truncation=knobs.truncation,
+        clip_mode=knobs.clip_mode,
+        clip_threshold=knobs.clip_threshold if knobs.clip_mode else None,
+        steps=knobs.steps,
+        metrics_every=every,
+        snapshot_every=max(every, knobs.steps // SNAPSHOTS),
+    )
+
+
+def canonical(knobs: LabKnobs) -> dict[str, Any]:
+    """The knobs as the run reports them (what does not apply is left out)."""
+    data = knobs.model_dump()
+    if knobs.arch != "rnn":
+        data.pop("activation")
+    if knobs.clip_mode is None:
+        data["clip_threshold"] = None
+    return data

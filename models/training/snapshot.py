@@ -1,0 +1,77 @@
+"""How far back a training model's gradient reaches, measured with the trace engine's BPTT.
+
+For each of a few held-out sequences, the model's weights go into the engine's gate-by-gate model
+(models.charlm.CharRNN) and one sweep of models.bptt with one row per loss term gives every
+||dL_t/dh_s|| of the top layer (under the run's truncation). Two curves against the distance d:
+
+    mean[d]   = mean over sequences and loss terms t of ||dL_t/dh_{t-d}||
+    final[d]  = mean over sequences of ||dL_last/dh_{T-1-d}||, the last step's loss (adding: the only one;
+                copy: the last recalled symbol)
+
+L_t is one sequence's loss term at step t (cross-entropy, or the adding task's squared error), not
+divided by the batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from models.bptt import LayerWeights, bptt
+from models.trace import flushed_denormals
+from models.training.model import LabRecurrent, engine_model
+from models.training.tasks import NO_LOSS, Batch, Task
+
+
+def loss_gradient(task: Task, logits: Tensor, y: Tensor) -> Tensor:
+    """d L_t / d logits_t for one sequence (T, output_size); zero where a step has no loss."""
+    d = torch.zeros_like(logits)
+    if task.regression:
+        d[-1, 0] = 2 * (logits[-1, 0] - y)
+        return d
+    has = y != NO_LOSS
+    d[has] = torch.softmax(logits[has], -1)
+    d[has, y[has]] -= 1
+    return d
+
+
+def flow_matrix(model: LabRecurrent, task: Task, x: Tensor, y: Tensor, truncation: int | None) -> np.ndarray:
+    """(T, T) ||dL_t/dh_s|| of the top layer for one sequence (row t: loss term t; 0 for s > t)."""
+    engine = engine_model(model.export(), model.config)
+    with torch.no_grad(), flushed_denormals():
+        run = engine.unroll(x)
+        d_top = loss_gradient(task, run.logits, y) @ engine.readout.weight
+        local = [engine.cell.local(r.gi, r.gh, r.states[:-1], r.states[1:]) for r in run.layers]
+        weights = [LayerWeights(*engine.weights(layer)[:2]) for layer in range(engine.config.layers)]
+        rows = bptt(local, weights, d_top, per_row=True, truncation=truncation, input_flow=False)
+        assert rows.flow_state is not None  # per_row
+        return rows.flow_state[:, :, 0].double().numpy()
+
+
+def by_distance(flow: np.ndarray, has_loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """mean[d] over loss terms t >= d of flow[t, t - d]; final[d] = flow[T-1, T-1-d]."""
+    T = flow.shape[0]
+    mean = np.zeros(T)
+    for d in range(T):
+        t = np.arange(d, T)
+        t = t[has_loss[t]]
+        mean[d] = flow[t, t - d].mean() if len(t) else 0.0
+    return mean, flow[T - 1, ::-1].copy()
+
+
+def gradient_by_distance(model: LabRecurrent, task: Task, batch: Batch, truncation: int | None) -> dict:
+    means, finals = [], []
+    for i in range(len(batch.x)):
+        x, y = batch.x[i], batch.y[i]
+        T = x.shape[0]
+        has_loss = np.zeros(T, bool)
+        if task.regression:
+            has_loss[-1] = True
+        else:
+            has_loss[(y != NO_LOSS).numpy()] = True
+        mean, final = by_distance(flow_matrix(model, task, x, y, truncation), has_loss)
+        means.append(mean)
+        finals.append(final)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return {"distance": list(range(len(means[0]))), "mean": np.mean(means, 0), "final": np.mean(finals, 0)}

@@ -1,0 +1,150 @@
+"""The training lab (/lab) in chromium with the network cut off (tests/e2e/conftest.py):
+
+- in Korean: the memory-race preset starts four runs; the loss plot draws four training curves of at
+  least two points each and the snapshot plot the gradient against distance; the adding task cannot
+  open in the bench, so that button is disabled and says why; one run paused by its button is marked
+  paused, then space pauses the others; "stop all" stops every run; no console error; screenshots at
+  1280 x 720 and 390 px wide into /tmp/lab-shots/, with nothing wider than the phone's screen;
+- in English: the page and its form are in English, and a knob out of range is refused with the
+  server's English sentence next to the field, while the runs that had started are stopped again.
+
+Every wait is on the page's state (window.unrolledLab, the plots' data, data-status), never a sleep.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SHOTS = Path("/tmp/lab-shots")
+PLOTTED = "() => window.unrolledLab && window.Plotly && document.getElementById('plot-loss').data"
+FOUR_CURVES = """() => {
+    const curves = (id, prefix) => (document.getElementById(id).data || [])
+        .filter((d) => String(d.meta).startsWith(prefix) && d.x.length >= 2).length;
+    return curves('plot-loss', 'train-') === 4 && curves('plot-snapshot', 'snap-') >= 1;
+}"""
+STATUSES = "() => [...document.querySelectorAll('.run-row')].map((r) => r.dataset.status)"
+
+
+def open_lab(new_page, server: str, lang: str, width: int = 1280, height: int = 720):
+    page, log = new_page(locale="ko-KR" if lang == "ko" else "en-US", width=width, height=height)
+    page.goto(f"{server}/lab?lang={lang}")
+    page.wait_for_function(PLOTTED, timeout=30_000)
+    return page, log
+
+
+def all_status(page, status: str, timeout: float = 20_000) -> None:
+    every = f"() => {{ const s = ({STATUSES})(); return s.length > 0 && s.every((x) => x === {status!r}); }}"
+    page.wait_for_function(every, timeout=timeout)
+
+
+def shoot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function("() => !window.unrolledLab.pending")
+    path = SHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_memory_race_in_korean_draws_four_runs_pauses_and_stops(new_page, server):
+    page, log = open_lab(new_page, server, "ko")
+    assert page.locator("h1").inner_text() == "학습 실험실"
+    page.locator('.preset-card[data-preset="memory_race"]').click()
+    page.locator("#lab-start").click()
+    page.wait_for_function(FOUR_CURVES, timeout=45_000)
+
+    rows = page.locator(".run-row")
+    assert rows.count() == 4
+    labels = [rows.nth(i).locator(".run-label").inner_text() for i in range(4)]
+    assert [label.split(" ")[0] for label in labels] == ["RNN", "IRNN", "LSTM", "GRU"], labels
+    assert "lr 0.001" in labels[1]  # the IRNN's learning rate is what differs
+    loss = page.evaluate("document.getElementById('plot-loss').data.filter((d) => d.meta === 'baseline').length")
+    assert loss == 1  # the adding task's baseline is drawn
+    snapshot_points = page.evaluate("Math.max(...document.getElementById('plot-snapshot').data"
+                                    ".filter((d) => String(d.meta).startsWith('snap-')).map((d) => d.y.length))")
+    assert snapshot_points >= 2
+
+    # the bench cannot show the adding task: disabled, with the reason as its tooltip
+    bench = rows.nth(2).locator('[data-act="bench"]')
+    page.wait_for_function("() => document.querySelectorAll('.run-row [data-act=bench][title]:disabled').length === 4")
+    assert "벤치는 아직 이 과제를 보여 줄 수 없습니다" in bench.get_attribute("title")
+
+    lstm = rows.nth(2)
+    page.wait_for_function("() => window.unrolledLab.runs[2].status === 'running'")
+    lstm.locator('[data-act="pause"]').click()
+    page.wait_for_function("() => document.querySelectorAll('.run-row')[2].dataset.status === 'paused'")
+    assert lstm.locator(".run-status").inner_text() == "일시 정지"
+    assert lstm.locator('[data-act="pause"]').inner_text() == "재개"
+    assert page.evaluate(STATUSES).count("paused") == 1
+
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Space")  # space pauses every run still running
+    all_status(page, "paused")
+    shot = shoot(page, "lab-ko-1280")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function("() => ['plot-loss', 'plot-grad', 'plot-snapshot'].every((id) => "
+                           "document.querySelector(`#${id} .main-svg`).getBoundingClientRect().width <= 390)")
+    page.wait_for_function("() => !window.unrolledLab.pending")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    boxes = page.evaluate("['plot-loss', 'plot-grad', 'plot-snapshot'].map((id) => "
+                          "document.getElementById(id).getBoundingClientRect().top)")
+    assert boxes[0] < boxes[1] < boxes[2]  # the plots stack
+    phone = shoot(page, "lab-ko-390")
+
+    page.locator("#lab-stop-all").click()
+    all_status(page, "stopped")
+    assert page.locator("#lab-stop-all").is_disabled()
+    assert log.console_errors() == []
+    assert shot.exists() and phone.exists()
+
+
+def test_english_page_and_a_refused_knob_in_english(new_page, server):
+    page, log = open_lab(new_page, server, "en")
+    assert page.locator("h1").inner_text() == "Training lab"
+    title = page.locator('.preset-card[data-preset="truncation"] .preset-title').inner_text()
+    assert title == "How far can truncated BPTT see?"
+    page.locator("#lab-editor summary").click()
+    assert page.locator(".lab-table thead th").count() == 5  # the knob column and four runs
+    assert page.locator("#knob-forget_bias-0").is_disabled()  # the race's first run is a tanh RNN
+    page.fill("#knob-lr-0", "100")
+    page.locator("#lab-start").click()
+    message = page.locator("#lab-message")
+    message.wait_for(state="visible", timeout=20_000)
+    text = message.inner_text()
+    assert "Run 1: Learning rate:" in text and "10" in text, text
+    assert page.locator("#knob-lr-0").get_attribute("aria-invalid") == "true"
+    page.wait_for_function("() => window.unrolledLab.runs.slice(1).every((r) => r.status === 'stopped')")
+    assert page.locator(".run-row").first.get_attribute("data-status") == "failed"
+    refused = [e for e in log.console_errors() if "status of 422" not in e]
+    assert refused == []
+
+
+def test_a_paused_copy_run_opens_its_own_weights_in_the_bench(new_page, server):
+    page, log = open_lab(new_page, server, "ko")
+    page.locator('.preset-card[data-preset="truncation"]').click()
+    page.locator("#lab-start").click()
+    page.wait_for_function("() => window.unrolledLab.runs.length === 4 "
+                           "&& window.unrolledLab.runs[0].series.step.length >= 2", timeout=30_000)
+    first = page.locator(".run-row").first
+    first.locator('[data-act="pause"]').click()
+    page.wait_for_function("() => window.unrolledLab.runs[0].status === 'paused'")
+    bench_button = first.locator('[data-act="bench"]')
+    page.wait_for_function("() => !document.querySelector('.run-row [data-act=bench]').disabled")
+    run_id = page.evaluate("window.unrolledLab.runs[0].id")
+    opened: list[str] = []
+    page.context.on("request", lambda r: opened.append(r.url) if "/bench?" in r.url else None)
+    with page.context.expect_page() as popup:
+        bench_button.click()
+    bench = popup.value
+    bench.wait_for_function("() => window.unrolledBench && window.unrolledBench.ready", timeout=30_000)
+    assert any(f"checkpoint=run%3A{run_id}" in url for url in opened), opened
+    assert any("arch=gru" in url for url in opened)
+    # the bench traces the run's own weights (frozen at the paused step) with the copy task's targets
+    bench.wait_for_function("() => window.unrolledBench.trace && window.unrolledBench.trace.steps.length > 0")
+    assert bench.evaluate("window.unrolledBench.trace.meta.knobs.checkpoint").startswith(f"run:{run_id}@")
+    assert bench.evaluate("window.unrolledBench.trace.steps[0].target") == "_"  # blank: nothing is recalled yet
+    assert bench.locator("select[name=checkpoint]").input_value() == f"run:{run_id}"
+    page.locator("#lab-stop-all").click()
+    all_status(page, "stopped")
+    assert log.console_errors() == []
