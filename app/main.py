@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp
 
 from app.compute import TraceService
 from app.docs import DOCS_VENDOR, add_docs
@@ -32,6 +33,8 @@ from app.routes.lm import router as lm_router
 from app.routes.stream import router as stream_router
 from app.settings import Settings, get_settings, threads_per_worker
 from app.shutdown import Shutdown
+from app.too_large import LocalizedTooLarge
+from models import limits
 from models.device import pick_device
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ClientMiddleware)  # the fair pool knows whose work it is
     if settings.trusted_hosts != ["*"]:  # a foreign Host header (DNS rebinding, a wrong name) gets 400
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
-    app.add_middleware(SecurityHeadersMiddleware, headers=security_headers(settings))  # outermost: on every answer
     app.include_router(api_router)
     app.include_router(stream_router)
     app.include_router(lm_router)
@@ -107,6 +109,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     gz = settings.gzip_min_bytes
     app.mount("/static", CachedStaticFiles(directory=ROOT / "static", check_dir=False, cache_control=REVALIDATE,
                                            gzip_min_bytes=gz), name="static")
+    # Outside FastAPI's own stack (its body limit and error middleware answer from there): the 413 in the
+    # request's language, and the security headers on every answer, a 413 and a 500 included.
+    build, headers = app.build_middleware_stack, security_headers(settings)
+    too_large = {"/api/models": limits.UPLOAD_BYTES}
+
+    def outermost() -> ASGIApp:
+        return SecurityHeadersMiddleware(LocalizedTooLarge(build(), too_large, settings.max_body_bytes), headers)
+
+    app.build_middleware_stack = outermost  # type: ignore[method-assign]
     versions = vendor_versions()
     for path, directory in VENDOR.items():
         name = path.strip("/").replace("/", "-")

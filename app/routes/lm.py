@@ -14,17 +14,19 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import Response
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.sse import format_sse_event
 
 from app.compute import TraceService
 from app.deps import ServiceDep, SettingsDep
 from app.errors import KnobError
 from app.lm import ARQuery, SampleBody, SampleJob, SampleKnobs, SampleQuery, ar_payload, new_sample_job, step_event
 from app.lm import write_all as write_sample
+from app.routes.stream import TraceEventStream
 from app.serialize import dumps
 from app.settings import Settings
+from app.shutdown import RECONNECT_AFTER_MS, Shutdown
 
 router = APIRouter(prefix="/api", tags=["lm"])
 
@@ -73,36 +75,58 @@ async def post_sample(job: BodyJob, traces: ServiceDep) -> Response:
     return Response(body, media_type="application/json")
 
 
-@router.get("/sample/stream", response_class=EventSourceResponse,
-            responses={204: {"description": "everything was sent already"}, **_UNPROCESSABLE})
+_SAMPLE_SSE = {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+               "description": "meta, a step per written character, done (or a final `reconnect` on shutdown)"}
+
+
+@router.get("/sample/stream", response_class=Response,
+            responses={200: _SAMPLE_SSE, 204: {"description": "everything was sent already"}, **_UNPROCESSABLE})
 async def stream_sample(
+    request: Request,
     start: Annotated[int, Depends(resume_after)],
     job: QueryJob,
     traces: ServiceDep,
     interval_ms: Annotated[int, Query(ge=0, le=2000, description="pause between step events (play speed)")] = 0,
-) -> AsyncIterator[ServerSentEvent]:
-    """The same writing as POST /api/sample, one `step` event per character as it is drawn."""
-    length, sent, chars = job.knobs.length, 0, []
+) -> Response:
+    """The same writing as POST /api/sample, one `step` event per character as it is drawn. Like the
+    trace stream (app.routes.stream): plain SSE bytes, so a client that leaves ends it quietly and is
+    counted at once, and a server that is stopping ends it with a `reconnect` event."""
+    progress = {"sent": 0}
+    total = job.knobs.length + 2  # meta, the steps, done
     traces.count("sample_streams")
-    try:
-        if start < 0:
-            yield ServerSentEvent(raw_data=dumps(job.meta()).decode(), event="meta", id="0")
-            sent += 1
-        for t in range(length):
-            step = await traces.run(job.sampler.step)  # a resumed stream redraws the steps it skips
-            traces.count("sample_steps")
-            chars.append(step.char)
-            if t + 1 > start:
-                if interval_ms:
-                    await anyio.sleep(interval_ms / 1000)
-                yield ServerSentEvent(raw_data=dumps(step_event(step)).decode(), event="step", id=str(t + 1))
-                sent += 1
-        done = {"steps": length, "text": "".join(chars)}
-        yield ServerSentEvent(raw_data=dumps(done).decode(), event="done", id=str(length + 1))
-        sent += 1
-    finally:  # reached on completion and on disconnect alike
-        if start + 1 + sent < length + 2:
+
+    def closed() -> None:
+        if start + 1 + progress["sent"] < total:
             traces.count("sample_streams_stopped_early")
+
+    events = _sample_bytes(job, start, interval_ms, traces, request.app.state.shutdown, progress)
+    return TraceEventStream(events, closed)
+
+
+async def _sample_bytes(job: SampleJob, start: int, interval_ms: int, traces: TraceService, shutdown: Shutdown,
+                        progress: dict[str, int]) -> AsyncIterator[bytes]:
+    def event(name: str, data: Any, event_id: int) -> bytes:
+        progress["sent"] += 1
+        return format_sse_event(data_str=dumps(data).decode(), event=name, id=str(event_id))
+
+    if start < 0:
+        yield event("meta", job.meta(), 0)
+    chars = []
+    for t in range(job.knobs.length):
+        step = await traces.run(job.sampler.step)  # a resumed stream redraws the steps it skips
+        traces.count("sample_steps")
+        chars.append(step.char)
+        if t + 1 > start:
+            if interval_ms:
+                with anyio.move_on_after(interval_ms / 1000):
+                    await shutdown.closing.wait()
+            if shutdown.closing.is_set():  # no id: the page resumes after the last event it really got
+                note = {"reason": "shutdown", "retry_ms": RECONNECT_AFTER_MS, "last_event_id": t}
+                yield format_sse_event(data_str=dumps(note).decode(), event="reconnect", retry=RECONNECT_AFTER_MS)
+                return
+            yield event("step", step_event(step), t + 1)
+            await anyio.sleep(0)  # let the disconnect listener run between fast sends
+    yield event("done", {"steps": job.knobs.length, "text": "".join(chars)}, job.knobs.length + 1)
 
 
 @router.get("/ar", response_class=Response, responses=_UNPROCESSABLE)

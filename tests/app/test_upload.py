@@ -104,9 +104,16 @@ def test_bad_files_are_422_naming_what_is_wrong(server):
     assert "safetensors" in r.json()["detail"][0]["msg"] and "피클" in r.json()["detail"][0]["msg"]
 
 
-def test_an_oversized_file_is_413_before_it_is_read(server):
-    r = _upload(server, b"\0" * (20 * 2**20 + 1), "lstm")
-    assert r.status_code == 413
+def test_an_oversized_file_is_413_before_it_is_read_in_the_pages_language(server):
+    r = _upload(server, b"\0" * (20 * 2**20 + 1), "lstm", lang="ko")
+    assert r.status_code == 413 and r.headers["content-language"] == "ko"
+    body = r.json()
+    assert body["limit_bytes"] == 20 * 2**20 and "20 MB" in body["detail"] and "요청 본문" in body["detail"]
+    assert "content-security-policy" in r.headers  # the limit answers from outside the app: headers too
+    # a knob body keeps its own, small limit
+    r = httpx.post(f"{server.url}/api/trace", content=b"{" + b" " * 20000 + b"}",
+                   headers={"content-type": "application/json", "accept-language": "en"})
+    assert r.status_code == 413 and r.json()["limit_bytes"] == 16384 and "16 KB" in r.json()["detail"]
 
 
 def test_an_unknown_upload_is_a_422(server):
