@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
+from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.types import Scope
 
@@ -80,3 +82,16 @@ def vendor_versions(lock: Path = ROOT / "package-lock.json") -> dict[str, str]:
         return {}
     prefix = "node_modules/"
     return {k[len(prefix):]: v["version"] for k, v in packages.items() if k.startswith(prefix) and "version" in v}
+
+
+def revalidated(request: Request, body: bytes | str, media_type: str, etag: str | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+    """A GET answer a browser keeps and revalidates: a trace is a pure function of its knobs, so a page
+    loaded again (a student on bad wifi reopening a lesson) gets 304 and headers, not the data again.
+    The ETag is weak: gzip changes the bytes on the wire, not what they mean."""
+    raw = body.encode() if isinstance(body, str) else body
+    tag = etag or 'W/"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+    cache = {"ETag": tag, "Cache-Control": "no-cache", **(headers or {})}
+    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=cache)
+    return Response(raw, media_type=media_type, headers=cache)

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-SUITES = ("bench.recurrent", "bench.attention", "bench.api", "bench.hardening", "bench.lab")
+SUITES = ("bench.recurrent", "bench.attention", "bench.api", "bench.hardening", "bench.lab", "bench.pages")
 
 
 def main() -> int:

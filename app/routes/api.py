@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.compute import TraceEntry
 from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
 from app.engine import checkpoints_for, transformer_module
+from app.http import revalidated
 from app.knobs import knob_specs
 from app.routes.stream import summary_id
 from app.schemas import TraceResponse
@@ -36,12 +39,21 @@ def get_architectures(settings: SettingsDep) -> dict[str, Any]:
     }
 
 
-def _json(entry: TraceEntry, download: bool = False) -> Response:
+def _json(entry: TraceEntry, download: bool = False, request: Request | None = None) -> Response:
     # Server-Timing: what the computation behind this trace cost (once; later requests share it)
     headers = {"Server-Timing": ", ".join(f"{k};dur={v:.2f}" for k, v in entry.timings.items())}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{_filename(entry)}.json"'
+    if request is not None:  # a GET: the browser may keep it and revalidate
+        return revalidated(request, entry.body, "application/json", _etag(entry, "body", entry.body), headers)
     return Response(entry.body, media_type="application/json", headers=headers)
+
+
+def _etag(entry: TraceEntry, part: str, raw: bytes | str) -> str:
+    """One ETag per part of a cached trace, hashed once (the class's other requests reuse it)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    return json.loads(entry.event(f"etag:{part}", lambda: 'W/"' + hashlib.blake2b(data, digest_size=12).hexdigest()
+                                  + '"'))
 
 
 def _filename(entry: TraceEntry) -> str:
@@ -58,31 +70,32 @@ async def post_trace(entry: BodyTrace) -> Response:
 
 @router.get("/trace.json", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
 async def get_trace_json(
+    request: Request,
     entry: QueryTrace,
     params: Annotated[bool, Query(description="false: without the weights (a page's figures rarely need "
                                               "them, and a char model's are megabytes)")] = True,
 ) -> Response:
     """The same trace for knobs in the query string, as a file to download (the page's JSON export)."""
     if params:
-        return _json(entry, download=True)
+        return _json(entry, download=True, request=request)
     raw = entry.event("without-params", lambda: {k: v for k, v in entry.payload.items() if k != "params"})
-    return Response(raw, media_type="application/json")
+    return revalidated(request, raw, "application/json", _etag(entry, "without-params", raw))
 
 
 @router.get("/trace/params", response_class=Response, responses=_UNPROCESSABLE)
-async def get_trace_params(entry: QueryTrace) -> Response:
+async def get_trace_params(request: Request, entry: QueryTrace) -> Response:
     """Only the weights under torch.nn's names (what the equation panel fills its numbers from)."""
     raw = entry.event("params", lambda: entry.payload["params"])
-    return Response(raw, media_type="application/json")
+    return revalidated(request, raw, "application/json", _etag(entry, "params", raw))
 
 
 @router.get("/trace/summary", response_class=Response, responses=_UNPROCESSABLE)
-async def get_trace_summary(entry: QueryTrace) -> Response:
+async def get_trace_summary(request: Request, entry: QueryTrace) -> Response:
     """Only what the stream's `summary` event carries (losses, clipping, cuts, the Pascanu quantities and
     the T x T gradient-flow matrix): the page's compare strip needs this much of four traces."""
     T = len(entry.payload["steps"])
     raw = entry.event(summary_id(T), lambda: summary_event(entry.payload))
-    return Response(raw, media_type="application/json")
+    return revalidated(request, raw, "application/json", _etag(entry, "summary", raw))
 
 
 @router.get("/trace.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})

@@ -21,6 +21,7 @@ from fastapi.sse import format_sse_event
 from app.compute import TraceService
 from app.deps import ServiceDep, SettingsDep
 from app.errors import KnobError
+from app.http import revalidated
 from app.lm import ARQuery, SampleBody, SampleJob, SampleKnobs, SampleQuery, ar_payload, new_sample_job, step_event
 from app.lm import write_all as write_sample
 from app.routes.stream import TraceEventStream
@@ -130,10 +131,11 @@ async def _sample_bytes(job: SampleJob, start: int, interval_ms: int, traces: Tr
 
 
 @router.get("/ar", response_class=Response, responses=_UNPROCESSABLE)
-async def get_ar(knobs: Annotated[ARQuery, Query()], settings: SettingsDep, traces: ServiceDep) -> Response:
+async def get_ar(request: Request, knobs: Annotated[ARQuery, Query()], settings: SettingsDep,
+                 traces: ServiceDep) -> Response:
     """AR(tau) next to a trained model: per step t the distribution of character t+1 from counts of the
     last tau characters in the training corpus (`context`, its `count`, the `tau_used` after backing off
     to the longest seen suffix, `probs`, `p_target`) and the model's own (`rnn.probs`, `rnn.p_target`)."""
     _within_server_limit("text", knobs.text, settings)
     payload: dict[str, Any] = await traces.run(ar_payload, knobs)
-    return Response(await traces.run(dumps, payload), media_type="application/json")
+    return revalidated(request, await traces.run(dumps, payload), "application/json")
