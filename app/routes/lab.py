@@ -27,7 +27,7 @@ from app.lab.checkpoint import checkpoint_bytes
 from app.lab.presets import all_presets
 from app.lab.runs import FINAL, Run, RunManager
 from app.lab.schemas import LabKnobs, canonical, train_config
-from app.lab.upload import parse_upload, summary
+from app.lab.upload import GATES, parse_upload, summary
 from app.routes.stream import TraceEventStream
 from app.serialize import dumps
 from models import limits
@@ -151,7 +151,9 @@ def lab_config() -> dict[str, Any]:
     tasks = {name: {"seq_len": list(task.length), "default_seq_len": task.default_length,
                     "regression": task.regression, "has_accuracy": task.has_accuracy}
              for name, task in TASKS.items()}
-    return {"knobs": schema["properties"], "tasks": tasks, "presets": all_presets(), "api": router.prefix}
+    upload = {"api": models_router.prefix, "bytes": limits.UPLOAD_BYTES, "archs": list(GATES)}
+    return {"knobs": schema["properties"], "tasks": tasks, "presets": all_presets(), "api": router.prefix,
+            "upload": upload}
 
 
 @page_router.get("/lab", response_class=HTMLResponse)

@@ -3,8 +3,10 @@ every bad file is a 422 or 413 that says what is wrong, never a 500."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 
 import httpx
 import numpy as np
@@ -119,3 +121,22 @@ def test_an_oversized_file_is_413_before_it_is_read_in_the_pages_language(server
 def test_an_unknown_upload_is_a_422(server):
     r = httpx.get(f"{server.url}/api/trace.json", params={"arch": "lstm", "checkpoint": "upload:0123", "text": "ab"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_memory_gone"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_lab_pages_saving_snippet_writes_a_file_the_server_takes(server, lang, tmp_path, monkeypatch):
+    """The snippet under "Bring your own model" on /lab, run as shown: what it saves uploads as a GRU."""
+    page = httpx.get(f"{server.url}/lab", params={"lang": lang})
+    found = re.search(r'<pre class="upload-snippet"><code>(.*?)</code></pre>', page.text, re.S)
+    assert found, "the snippet is missing from /lab"
+    code = html.unescape(found.group(1))
+    assert "save_file" in code and 'metadata={"vocab": json.dumps(chars)}' in code
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(compile(code, "lab-snippet.py", "exec"), scope)  # noqa: S102 (the page's own snippet)
+    raw = (tmp_path / "my_gru.safetensors").read_bytes()
+    r = _upload(server, raw, "gru", lang=lang)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["arch"], body["layers"], body["hidden_size"]) == ("gru", 1, 64)
+    assert body["vocab"] == sorted(set("hello, hello world"))

@@ -6,14 +6,23 @@
   paused, then space pauses the others; "stop all" stops every run; no console error; screenshots at
   1280 x 720 and 390 px wide into /tmp/lab-shots/, with nothing wider than the phone's screen;
 - in English: the page and its form are in English, and a knob out of range is refused with the
-  server's English sentence next to the field, while the runs that had started are stopped again.
+  server's English sentence next to the field, while the runs that had started are stopped again;
+- bring your own model, in Korean: a torch.nn.GRU state_dict saved by the test as safetensors is
+  uploaded from the file input, summarised, and opens in the bench with the upload chosen; a pickled
+  torch.save file is refused with the server's Korean sentence naming safetensors, and a file over the
+  limit is refused before it is sent; screenshots of the section at 1280 x 720 and 390 px wide.
 
 Every wait is on the page's state (window.unrolledLab, the plots' data, data-status), never a sleep.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
 
 SHOTS = Path("/tmp/lab-shots")
 PLOTTED = "() => window.unrolledLab && window.Plotly && document.getElementById('plot-loss').data"
@@ -148,3 +157,93 @@ def test_a_paused_copy_run_opens_its_own_weights_in_the_bench(new_page, server):
     page.locator("#lab-stop-all").click()
     all_status(page, "stopped")
     assert log.console_errors() == []
+
+
+UPLOAD_VOCAB = list("abcdefgh ")
+UPLOADED = "() => document.querySelector('#upload-result h3') !== null"
+REFUSED = "() => !document.getElementById('upload-message').hidden"
+
+
+def _tiny_gru(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    core, readout = nn.GRU(len(UPLOAD_VOCAB), 16), nn.Linear(16, len(UPLOAD_VOCAB))
+    tensors = {**core.state_dict(), **{f"readout.{k}": v for k, v in readout.state_dict().items()}}
+    path = tmp_path / "tiny_gru.safetensors"
+    save_file(tensors, str(path), metadata={"vocab": json.dumps(UPLOAD_VOCAB)})
+    return path
+
+
+def test_bring_your_own_model_in_korean_uploads_a_gru_opens_the_bench_and_refuses_a_pickle(new_page, server, tmp_path):
+    page, log = open_lab(new_page, server, "ko")
+    section = page.locator("#lab-upload")
+    assert section.locator("h2").inner_text() == "내 모델 가져오기"
+    assert page.locator("#upload-limit").inner_text() == "최대 20 MB"  # from the page config
+    assert page.locator("#upload-activation").is_disabled()  # an RNN's knob; the GRU is chosen
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/models" in r.url else None)
+
+    page.select_option("#upload-arch", "gru")
+    page.set_input_files("#upload-file", str(_tiny_gru(tmp_path)))
+    page.locator("#upload-submit").click()
+    page.wait_for_function(UPLOADED, timeout=20_000)
+    assert sent and sent[-1].endswith("/api/models?arch=gru&lang=ko"), sent
+    values = section.locator(".upload-summary dd").all_inner_texts()
+    assert values == ["GRU", "1층", "층마다 16개", "글자 9개"], values
+    assert page.locator("#upload-message").is_hidden()
+    checkpoint = page.evaluate("window.unrolledLab.upload.last.data.checkpoint")
+    assert checkpoint.startswith("upload:")
+
+    page.locator("#upload-howto summary").click()  # the saving snippet, open for the screenshot
+    assert "save_file" in page.locator(".upload-snippet").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    wide = SHOTS / "lab-upload-ko-1280.png"
+    section.screenshot(path=str(wide))
+
+    with page.context.expect_page() as popup:
+        page.locator("#upload-open").click()
+    bench = popup.value
+    bench_errors: list[str] = []
+    bench.on("console", lambda m: bench_errors.append(m.text) if m.type == "error" else None)
+    bench.on("pageerror", lambda e: bench_errors.append(str(e)))
+    bench.wait_for_function("() => window.unrolledBench && window.unrolledBench.ready", timeout=30_000)
+    assert bench.locator("select[name=checkpoint]").input_value() == checkpoint
+    assert bench.evaluate("document.documentElement.lang") == "ko"
+    bench.wait_for_function("() => window.unrolledBench.trace && window.unrolledBench.trace.steps.length > 0")
+    assert bench.evaluate("window.unrolledBench.trace.meta.knobs.checkpoint") == checkpoint
+    assert bench_errors == []
+    bench.close()
+
+    pickled = tmp_path / "model.pt"
+    torch.save(nn.GRU(len(UPLOAD_VOCAB), 16).state_dict(), pickled)
+    page.set_input_files("#upload-file", str(pickled))
+    assert page.locator("#upload-open").is_visible()  # the last upload's link stays until the next is sent
+    page.locator("#upload-submit").click()
+    page.wait_for_function(REFUSED, timeout=20_000)
+    message = page.locator("#upload-message").inner_text()
+    assert "모델을 올리지 못했습니다" in message, message
+    assert "safetensors 파일이 아닙니다" in message and "피클" in message, message
+    assert page.locator("#upload-result").inner_text() == ""  # the last success is not left standing
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function("() => document.documentElement.scrollWidth <= 390")
+    box = section.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    phone = SHOTS / "lab-upload-ko-390.png"
+    section.screenshot(path=str(phone))
+
+    # over the limit in the page config: refused here, nothing is sent
+    big = tmp_path / "big.safetensors"
+    with open(big, "wb") as f:
+        f.truncate(20 * 2**20 + 1)
+    before = len(sent)
+    page.set_input_files("#upload-file", str(big))
+    page.locator("#upload-submit").click()
+    page.wait_for_function("() => document.getElementById('upload-message').textContent.includes('20 MB')")
+    assert "파일이 너무 큽니다" in page.locator("#upload-message").inner_text()
+    assert len(sent) == before
+
+    unexpected = [e for e in log.console_errors() if "status of 422" not in e]
+    assert unexpected == [], unexpected
+    assert all("127.0.0.1" not in url for url in log.blocked)
+    assert wide.exists() and phone.exists()

@@ -12,8 +12,13 @@
      weights), and its curves in three plots (lab/plots.js) redrawn once per animation frame with
      Plotly.react.
    - Keys: space pauses every running run, or resumes every paused one (core/keys.js).
+   - "Bring your own model" (UploadSection): the chosen file is posted raw (body: file,
+     application/octet-stream) to POST /api/models with the architecture, the activation (RNN only),
+     the vocabulary if typed and the page's ?lang= (URL and answers: lab/upload.js); a file over the
+     limit in #lab-config (models.limits.UPLOAD_BYTES) is refused before it is sent. Errors are the
+     server's sentences; success a summary and an "open in the bench" link (bench_url).
 
-   window.unrolledLab = { runs, pending, snapshotIndex } for the browser tests.
+   window.unrolledLab = { runs, pending, upload, snapshotIndex } for the browser tests.
 */
 
 import { fmt, short } from "../core/format.js";
@@ -24,6 +29,7 @@ import { MAX_RUNS, SHARED, applies, fieldSpecs, fieldText, parseField, requestBo
 import { baselineLine, gradFigure, lossFigure, snapshotAt, snapshotCount, snapshotFigure, snapshotSteps } from "../lab/plots.js";
 import { FINAL, canPause, canResume, isLive, newRun } from "../lab/run-state.js";
 import { followRun } from "../lab/stream.js";
+import { benchHref, megabytes, parseVocab, summaryParts, tooBig, uploadProblems, uploadUrl } from "../lab/upload.js";
 
 const PLOT_CONFIG = Object.freeze({ displayModeBar: false, responsive: true });
 const PLOT_EVERY_MS = 150;
@@ -520,11 +526,93 @@ class LabPage {
   }
 }
 
+class UploadSection {
+  constructor(root, cfg, t, lang) {
+    this.cfg = cfg;
+    this.t = t;
+    this.lang = lang;
+    this.form = $("#upload-form", root);
+    this.file = $("#upload-file", root);
+    this.arch = $("#upload-arch", root);
+    this.activation = $("#upload-activation", root);
+    this.vocab = $("#upload-vocab", root);
+    this.submit = $("#upload-submit", root);
+    this.message = $("#upload-message", root);
+    this.result = $("#upload-result", root);
+    this.sending = false;
+    this.last = null;  // the last answer: { ok, status, data } or { ok: false, status: 0, lines }
+    $("#upload-limit", root).textContent = fmt(t.lab_upload_limit, { limit: megabytes(cfg.bytes) });
+    const activation = () => { this.activation.disabled = this.arch.value !== "rnn"; };
+    this.arch.addEventListener("change", activation);
+    activation();
+    // a new file: the last refusal goes, the last upload's summary and link stay until the next is sent
+    this.file.addEventListener("change", () => { this.message.hidden = true; this.message.replaceChildren(); });
+    this.form.addEventListener("submit", (e) => { e.preventDefault(); this.send(); });
+  }
+
+  show(data, lines) {
+    const t = this.t;
+    this.message.replaceChildren();
+    this.message.hidden = !lines.length;
+    if (lines.length) {
+      const ul = el("ul");
+      for (const line of lines) ul.append(el("li", { text: line }));
+      this.message.append(el("h3", { text: t.lab_upload_error_heading }), ul);
+    }
+    this.result.replaceChildren();
+    if (!data) return;
+    const dl = el("dl", { class: "upload-summary" });
+    for (const [label, value] of summaryParts(data, t)) dl.append(el("div", {}, el("dt", { text: label }), el("dd", { text: value })));
+    const open = el("a", { class: "button primary", id: "upload-open", href: benchHref(data.bench_url, this.lang),
+                           target: "_blank", rel: "noopener", text: t.lab_upload_open });
+    this.result.append(el("h3", { text: t.lab_upload_done }), dl, el("p", { class: "upload-open" }, open));
+  }
+
+  async send() {
+    if (this.sending) return;
+    const file = this.file.files && this.file.files[0];
+    if (!file) { this.show(null, [this.t.lab_upload_no_file]); return; }
+    if (tooBig(file.size, this.cfg.bytes)) {
+      this.last = { ok: false, status: 413, data: null };
+      this.show(null, uploadProblems(413, null, this.t, this.cfg.bytes));
+      return;
+    }
+    const url = uploadUrl(this.cfg.api, { arch: this.arch.value, activation: this.activation.value,
+                                          vocab: parseVocab(this.vocab.value), lang: this.lang });
+    this.sending = true;
+    this.submit.disabled = true;
+    this.submit.textContent = this.t.lab_upload_sending;
+    this.show(null, []);
+    try {
+      let r;
+      try {
+        r = await fetch(url, { method: "POST", body: file,
+                               headers: { "Content-Type": "application/octet-stream", Accept: "application/json" } });
+      } catch (err) {
+        this.last = { ok: false, status: 0, data: null };
+        this.show(null, uploadProblems(0, null, this.t, this.cfg.bytes));
+        return;
+      }
+      let body = null;
+      try { body = await r.json(); } catch (err) { body = null; }
+      this.last = { ok: r.ok, status: r.status, data: body };
+      if (r.ok && body) this.show(body, []);
+      else this.show(null, uploadProblems(r.status, body, this.t, this.cfg.bytes));
+    } finally {
+      this.sending = false;
+      this.submit.disabled = false;
+      this.submit.textContent = this.t.lab_upload_submit;
+    }
+  }
+}
+
 const root = document.getElementById("lab");
 if (root) {
   const page = new LabPage(root);
+  const upload = new UploadSection(root, page.cfg.upload, page.t, page.lang);
   window.unrolledLab = {
     page,
+    upload,
     get runs() { return page.runs; },
     get pending() { return page.pending || page.starting; },
     get final() { return FINAL; },
