@@ -91,6 +91,10 @@ def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None
                 held = (memory or _nothing_in_memory)(checkpoint)
             except KeyError:
                 raise KnobError("checkpoint", "memory_gone") from None
+            if held.arch == "transformer":
+                tf = transformer_module()
+                return tf.trace_transformer(knobs["text"], None, options, in_memory=(held.model, held.vocab),
+                                            targets=held.targets)
             return trace_recurrent(knobs["text"], None, options, helper=helper, in_memory=(held.model, held.vocab),
                                    targets=held.targets)
         if knobs["arch"] in RECURRENT:  # a checkpoint brings its own config and vocabulary

@@ -25,6 +25,7 @@ to the input representation x_s. Every loss term is one row of a single batched 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,6 +238,9 @@ class TransformerTrace:
     grad_norm_before_clip: float
     grad_norm_after_clip: float
     backward_overflow: np.ndarray  # (T,) bool
+    # (T,) target id per step, -1 where none (a training task's); None: the next character, `loss` (T-1,).
+    # With targets `loss` is (T,), NaN where a step has none.
+    targets: np.ndarray | None = None
 
     @property
     def overflow(self) -> np.ndarray:
@@ -299,13 +303,15 @@ def trace_transformer(
     config: TransformerConfig | None = None,
     options: TraceOptions | None = None,
     checkpoint: str | None = None,
+    in_memory: tuple[CausalTransformer, Vocab] | None = None,
+    targets: Callable[[list[int]], list[int]] | None = None,
 ) -> TransformerTrace:
     """Trace a causal Transformer on `text` (at least 2 characters).
 
     Without a checkpoint the model is built from `config` (seeded) with the vocabulary of the text;
     with one, the model and vocabulary come from the checkpoint and `config` is ignored.
     """
-    from models.transformer_flow import input_flow
+    from models.transformer_flow import input_flow, input_flow_for_targets
 
     options = options or TraceOptions()
     if options.truncation is not None:
@@ -313,7 +319,10 @@ def trace_transformer(
     if len(text) < 2:
         raise ValueError("text must have at least 2 characters (a step and its next character)")
     device = pick_device(options.device)
-    model, vocab = _model_for(text, config, checkpoint, device)
+    if in_memory is not None:  # a training run's weights (models.training): the text must be in its vocabulary
+        model, vocab = in_memory[0].to(device), in_memory[1]
+    else:
+        model, vocab = _model_for(text, config, checkpoint, device)
     config = model.config
     if len(text) > config.max_len:
         raise ValueError(f"text has {len(text)} characters, more than max_len ({config.max_len})")
@@ -325,15 +334,25 @@ def trace_transformer(
         with torch.enable_grad():
             x = model.embedding(tokens) + model.positional_encoding(T)  # a node of the graph: dL/dx_s below
             run = model.run(tokens, x)
-            loss = step_losses(run.logits, tokens)
-            d_x, *d_params = torch.autograd.grad(loss.sum(), [x, *model.parameters()], allow_unused=True)
+            if targets is None:
+                target = None
+                loss = step_losses(run.logits, tokens)
+                total = loss.sum()
+            else:
+                target = torch.tensor(targets(tokens.tolist()), device=device)
+                has = target >= 0
+                loss = torch.full((T,), float("nan"), device=device)
+                loss[has] = F.cross_entropy(run.logits[has], target[has], reduction="none")
+                total = loss[has].sum()
+            d_x, *d_params = torch.autograd.grad(total, [x, *model.parameters()], allow_unused=True)
         loss = loss.detach()
         with torch.no_grad():
             grads = {
                 n: torch.zeros_like(p) if g is None else g
                 for (n, p), g in zip(model.named_parameters(), d_params, strict=True)
             }
-            G = input_flow(model, run, tokens)  # (T, T) ||dL_t/dx_s||, all rows in one batched backward
+            # (T, T) ||dL_t/dx_s||, all rows in one batched backward
+            G = input_flow(model, run, tokens) if target is None else input_flow_for_targets(model, tokens, target)
             clipped = clip_gradients(grads, options.clip_mode, options.clip_threshold)
             probs = torch.softmax(run.logits, -1)
             stack = {f: torch.stack([getattr(h, f) for h in run.heads]) for f in ("q", "k", "v", "S", "A", "o")}
@@ -345,7 +364,10 @@ def trace_transformer(
             fwd_over = _not_finite(probs) | _not_finite(x) | _not_finite(per_step(stack["A"]))
             fwd_over |= _not_finite(per_step(stack["S"].masked_fill(~causal, 0)))
             fwd_over |= _not_finite(per_step(torch.cat([stack["q"], stack["k"], stack["v"], stack["o"]], -1)))
-            fwd_over[:-1] |= ~torch.isfinite(loss)
+            if target is None:
+                fwd_over[:-1] |= ~torch.isfinite(loss)
+            else:
+                fwd_over |= has & ~torch.isfinite(loss)
             bwd_over = _not_finite(G) | _not_finite(G.t()) | ~torch.isfinite(d_x).all(-1)
 
     return TransformerTrace(
@@ -355,7 +377,7 @@ def trace_transformer(
         tokens=_np(tokens),
         probs=_np(probs),
         loss=_np(loss),
-        total_loss=float(loss.sum()),
+        total_loss=float(total.detach()),
         forward_overflow=_np(fwd_over),
         positional=_np(run.positional),
         embeddings=_np(x),
@@ -375,4 +397,5 @@ def trace_transformer(
         grad_norm_before_clip=float(total_norm(grads)),
         grad_norm_after_clip=float(total_norm(clipped)),
         backward_overflow=_np(bwd_over),
+        targets=None if target is None else _np(target),
     )

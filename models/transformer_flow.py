@@ -212,3 +212,21 @@ def input_flow(model: nn.Module, run, tokens: Tensor, rows_per_group: int = ROWS
     for a, b, group in _row_groups(model, run, tokens, rows_per_group):
         G[a:b, :b] = torch.linalg.vector_norm(group, dim=-1)
     return G
+
+
+def input_flow_for_targets(model: nn.Module, tokens: Tensor, targets: Tensor) -> Tensor:
+    """(T, T) ||dL_t/dx_s|| for any per-step targets (-1: step t has no loss; its row is 0), by autograd
+    with one row per loss term in one batched backward pass. The sweep above is faster but written for
+    next-character targets; a training task's targets (models.training) come here."""
+    T = tokens.shape[0]
+    rows = torch.nonzero(targets >= 0).flatten()
+    flow = torch.zeros(T, T, dtype=torch.float64)
+    if len(rows) == 0:
+        return flow
+    with torch.enable_grad():
+        x = (model.embedding(tokens) + model.positional_encoding(T)).detach().requires_grad_(True)
+        logits = model.run(tokens, x).logits
+        losses = F.cross_entropy(logits[rows], targets[rows], reduction="none")
+        (grads,) = torch.autograd.grad(losses, x, torch.eye(len(rows), dtype=losses.dtype), is_grads_batched=True)
+    flow[rows] = torch.linalg.vector_norm(grads, dim=-1, dtype=torch.float64).cpu()
+    return flow

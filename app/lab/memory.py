@@ -16,7 +16,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from models.charlm import CharRNN
+from torch import nn
+
 from models.vocab import Vocab
 
 RUN_PREFIX = "run:"
@@ -29,10 +30,10 @@ FROZEN_KEPT = 16
 class MemoryModel:
     """Weights in the trace engine's model, with what it needs to trace a text."""
 
-    model: CharRNN
+    model: nn.Module  # models.charlm.CharRNN or models.transformer.CausalTransformer, in eval mode
     vocab: Vocab
     targets: Callable[[list[int]], list[int]] | None  # a training task's targets; None: the next character
-    arch: str  # the engine's architecture: rnn | lstm | gru
+    arch: str  # the engine's architecture: rnn | lstm | gru | transformer
     nbytes: int = 0
     describe: dict[str, str] = field(default_factory=dict)  # {"ko", "en"}: a line for the checkpoint menu
 

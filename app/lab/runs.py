@@ -98,7 +98,7 @@ class Run:
         task = self.config.task_spec
         if task.vocab is None:
             return None
-        arch = self.config.model.engine_config(task.input_size, task.output_size).arch
+        arch = self.config.model.engine_arch
         x = held_out(task, 1, min(self.config.length, 96), self.config.model.seed).x[0]
         text = task.text(x[: MAX_TEXT])
         query = {"arch": arch, "checkpoint": f"{RUN_PREFIX}{self.id}", "text": text}
@@ -191,7 +191,7 @@ class RunManager:
         task = run.config.task_spec
         if task.vocab is None:
             raise KnobError("checkpoint", "lab_run_bench", task=task.name)
-        run_arch = run.config.model.engine_config(task.input_size, task.output_size).arch
+        run_arch = run.config.model.engine_arch
         if arch != run_arch:
             raise KnobError("checkpoint", "lab_run_arch", arch=run_arch)
         if step:

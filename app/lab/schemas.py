@@ -13,18 +13,27 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.errors import KnobError
 from models import limits
-from models.cost import recurrent_cost
+from models.cost import recurrent_cost, transformer_cost
 from models.training.loop import TrainConfig
 from models.training.model import LAB_ARCHS, ModelSpec
 from models.training.tasks import TASKS, get_task
 
-LabArch = Literal["rnn", "irnn", "lstm", "gru"]
+LabArch = Literal["rnn", "irnn", "lstm", "gru", "transformer"]
 assert set(LabArch.__args__) == set(LAB_ARCHS)  # type: ignore[attr-defined]
 TaskName = Literal["adding", "copy", "parity", "charlm"]
 assert set(TaskName.__args__) == set(TASKS)  # type: ignore[attr-defined]
 METRIC_EVENTS = 200  # at most about this many metrics events per run, whatever its length
 MIN_METRICS_EVERY = 10  # each costs a held-out evaluation (about one training step): at most 10% more work
 SNAPSHOTS = 20  # and this many gradient-against-distance snapshots
+
+
+RECURRENT_LAB = ("rnn", "irnn", "lstm", "gru")
+
+
+def only(*archs: str) -> dict[str, Any]:
+    """A knob that means something for these architectures only (the page greys it out elsewhere; a
+    nullable one must be null elsewhere, the others are ignored)."""
+    return {"json_schema_extra": {"archs": list(archs)}}
 
 
 class LabKnobs(BaseModel):
@@ -34,29 +43,47 @@ class LabKnobs(BaseModel):
     seq_len: int = Field(50, ge=1, le=max(t.length[1] for t in TASKS.values()),
                          description="the task's T (its own range: adding 2-200, copy 1-100, parity 2-200, "
                          "charlm 8-256)")
-    arch: LabArch = Field("lstm", description="rnn (Elman), irnn (ReLU, W_hh = I), lstm, gru")
-    activation: Literal["tanh", "relu"] = Field("tanh", description="Elman RNN nonlinearity")
-    hidden_size: int = Field(64, ge=limits.LAB_HIDDEN[0], le=limits.LAB_HIDDEN[1])
-    layers: int = Field(1, ge=1, le=limits.LAYERS["rnn"])
+    arch: LabArch = Field("lstm", description="rnn (Elman), irnn (ReLU, W_hh = I), lstm, gru, transformer (the "
+                          "token tasks; d_model = hidden_size, d_ff = 4 d_model)")
+    activation: Literal["tanh", "relu"] = Field("tanh", description="Elman RNN nonlinearity", **only("rnn"))
+    hidden_size: int = Field(64, ge=limits.LAB_HIDDEN[0], le=limits.LAB_HIDDEN[1],
+                             description="units per layer (the transformer's d_model)")
+    layers: int = Field(1, ge=1, le=max(limits.LAYERS.values()), description="1-3 recurrent, 1-4 transformer")
+    heads: int = Field(4, ge=limits.HEADS[0], le=limits.HEADS[1], description="transformer: attention heads, "
+                       "dividing hidden_size", **only("transformer"))
     optimizer: Literal["sgd", "momentum", "adam"] = "adam"
     lr: float = Field(1e-2, ge=limits.LAB_LR[0], le=limits.LAB_LR[1], description="learning rate")
     batch: int = Field(64, ge=limits.LAB_BATCH[0], le=limits.LAB_BATCH[1])
-    truncation: int | None = Field(None, ge=1, le=limits.MAX_TEXT, description="detach every k steps; null = full")
+    truncation: int | None = Field(None, ge=1, le=limits.MAX_TEXT, description="detach every k steps; null = full",
+                                   **only(*RECURRENT_LAB))
     clip_mode: Literal["norm", "value"] | None = "norm"
     clip_threshold: float | None = Field(1.0, gt=0, le=limits.CLIP_THRESHOLD_MAX)
-    spectral_norm: float | None = Field(None, ge=limits.SPECTRAL_NORM[0], le=limits.SPECTRAL_NORM[1])
-    forget_bias: float | None = Field(None, ge=limits.FORGET_BIAS[0], le=limits.FORGET_BIAS[1])
+    spectral_norm: float | None = Field(None, ge=limits.SPECTRAL_NORM[0], le=limits.SPECTRAL_NORM[1],
+                                        **only(*RECURRENT_LAB))
+    forget_bias: float | None = Field(None, ge=limits.FORGET_BIAS[0], le=limits.FORGET_BIAS[1], **only("lstm"))
     seed: int = Field(0, ge=0, le=limits.SEED_MAX)
     steps: int = Field(1000, ge=limits.LAB_STEPS[0], le=limits.LAB_STEPS[1], description="optimiser steps")
+
+
+# knob -> the architectures it applies to (from the fields; the lab page reads the same from the schema)
+APPLIES: dict[str, tuple[str, ...]] = {
+    name: tuple(field.json_schema_extra["archs"])  # type: ignore[arg-type]
+    for name, field in LabKnobs.model_fields.items()
+    if isinstance(field.json_schema_extra, dict) and "archs" in field.json_schema_extra
+}
 
 
 def run_macs(knobs: LabKnobs) -> int:
     """Estimated multiply-adds of the whole run: a forward and a backward (about twice the forward)
     of every sequence of every step."""
     task = get_task(knobs.task)
-    arch = "rnn" if knobs.arch == "irnn" else knobs.arch
-    per_sequence = recurrent_cost(arch, task.steps(knobs.seq_len), task.input_size, knobs.hidden_size,
-                                  knobs.layers, None).forward
+    T = task.steps(knobs.seq_len)
+    if knobs.arch == "transformer":
+        d = knobs.hidden_size
+        per_sequence = transformer_cost(T, task.input_size, d, knobs.layers, min(4 * d, limits.D_FF[1])).forward
+    else:
+        arch = "rnn" if knobs.arch == "irnn" else knobs.arch
+        per_sequence = recurrent_cost(arch, T, task.input_size, knobs.hidden_size, knobs.layers, None).forward
     return 3 * per_sequence * knobs.batch * knobs.steps
 
 
@@ -69,8 +96,14 @@ def train_config(knobs: LabKnobs, max_gmacs: float) -> TrainConfig:
     arch = "rnn" if knobs.arch == "irnn" else knobs.arch
     if knobs.layers > limits.LAYERS[arch]:
         raise KnobError("layers", "layers_range", arch=knobs.arch, limit=limits.LAYERS[arch])
-    if knobs.forget_bias is not None and knobs.arch != "lstm":
-        raise KnobError("forget_bias", "lab_lstm_only")
+    for name, archs in APPLIES.items():
+        if knobs.arch not in archs and getattr(knobs, name) is not None and LabKnobs.model_fields[name].default is None:
+            raise KnobError(name, "lab_applies_to", archs=", ".join(archs))
+    if knobs.arch == "transformer":
+        if task.vocab is None:
+            raise KnobError("arch", "lab_transformer_tokens", task=knobs.task)
+        if knobs.hidden_size % knobs.heads:
+            raise KnobError("heads", "heads_divide", d_model=knobs.hidden_size)
     if knobs.clip_mode is not None and knobs.clip_threshold is None:
         raise KnobError("clip_threshold", "clip_threshold_required")
     macs = run_macs(knobs)
@@ -82,7 +115,7 @@ def train_config(knobs: LabKnobs, max_gmacs: float) -> TrainConfig:
         length=knobs.seq_len,
         model=ModelSpec(arch=knobs.arch, hidden_size=knobs.hidden_size, layers=knobs.layers,
                         activation=knobs.activation, spectral_norm=knobs.spectral_norm,
-                        forget_bias=knobs.forget_bias, seed=knobs.seed),
+                        forget_bias=knobs.forget_bias, seed=knobs.seed, heads=knobs.heads),
         optimizer=knobs.optimizer,
         lr=knobs.lr,
         batch=knobs.batch,
@@ -98,8 +131,9 @@ def train_config(knobs: LabKnobs, max_gmacs: float) -> TrainConfig:
 def canonical(knobs: LabKnobs) -> dict[str, Any]:
     """The knobs as the run reports them (what does not apply is left out)."""
     data = knobs.model_dump()
-    if knobs.arch != "rnn":
-        data.pop("activation")
+    for name, archs in APPLIES.items():
+        if knobs.arch not in archs and LabKnobs.model_fields[name].default is not None:
+            data.pop(name)  # activation, heads: ignored where they do not apply
     if knobs.clip_mode is None:
         data["clip_threshold"] = None
     return data

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from models.training.model import LabRecurrent, ModelSpec
+from models.training.model import ModelSpec, build_model
 from models.training.snapshot import gradient_by_distance
 from models.training.tasks import NO_LOSS, Batch, Task, get_task, held_out
 
@@ -64,6 +64,8 @@ class TrainConfig:
             raise ValueError("clip_threshold must be a positive number when clip_mode is set")
         if self.truncation is not None and self.truncation < 1:
             raise ValueError("truncation must be at least 1")
+        if self.model.arch == "transformer" and (task.vocab is None or self.truncation is not None):
+            raise ValueError("the transformer trains on the token tasks, without truncation")
         if min(self.steps, self.batch, self.metrics_every, self.snapshot_every) < 1 or not self.lr > 0:
             raise ValueError("steps, batch, metrics_every, snapshot_every and lr must be positive")
 
@@ -116,7 +118,7 @@ class TrainRun:
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
         task = self.task = config.task_spec
-        self.model = LabRecurrent(config.model, task.input_size, task.output_size, tokens=task.vocab is not None)
+        self.model = build_model(config.model, task.input_size, task.output_size, tokens=task.vocab is not None)
         self.params = list(self.model.parameters())
         self.optimizer = make_optimizer(config, self.params)
         self.data = torch.Generator().manual_seed(config.model.seed)

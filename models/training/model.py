@@ -3,7 +3,9 @@ trace engine's initialisation (models.init), so a run at step 0 is the bench's u
 same seed and a snapshot of any step opens in the bench unchanged (`engine_model`).
 
 Architectures: rnn (Elman, tanh or relu), irnn (ReLU RNN with W_hh = I and zero biases, Le et al.
-2015), lstm, gru. Token ids enter as one-hot vectors, as in models.charlm.
+2015), lstm, gru; token ids enter as one-hot vectors, as in models.charlm. And transformer: the trace
+engine's causal Transformer itself (models.transformer, d_model = hidden_size, d_ff = 4 d_model), for
+the token tasks (it embeds characters; the adding task's inputs are numbers).
 
 Truncated BPTT with length k is what PyTorch users write: the sequence runs in chunks of k steps and
 the state carried into each chunk is detached, so the loss of the whole sequence backpropagates at most
@@ -21,8 +23,10 @@ from torch import Tensor, nn
 
 from models import limits
 from models.charlm import CharRNN, RecurrentConfig
+from models.transformer import CausalTransformer, TransformerConfig
 
-LAB_ARCHS = ("rnn", "irnn", "lstm", "gru")
+LAB_ARCHS = ("rnn", "irnn", "lstm", "gru", "transformer")
+RECURRENT_LAB = ("rnn", "irnn", "lstm", "gru")
 _TORCH = {"rnn": nn.RNN, "irnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -35,9 +39,24 @@ class ModelSpec:
     spectral_norm: float | None = None
     forget_bias: float | None = None  # lstm only
     seed: int = 0
+    heads: int = 4  # transformer only
 
-    def engine_config(self, input_size: int, output_size: int) -> RecurrentConfig:
+    @property
+    def engine_arch(self) -> str:
+        """The architecture the trace engine (and the bench) knows this model as: an IRNN is an rnn."""
+        return "rnn" if self.arch == "irnn" else self.arch
+
+    def transformer_config(self, vocab_size: int) -> TransformerConfig:
+        return TransformerConfig(vocab_size=vocab_size, d_model=self.hidden_size, layers=self.layers,
+                                 heads=self.heads, d_ff=min(4 * self.hidden_size, limits.D_FF[1]),
+                                 max_len=limits.MAX_TEXT, seed=self.seed)
+
+    def engine_config(self, input_size: int, output_size: int) -> RecurrentConfig | TransformerConfig:
         """The trace engine's config for this model (its checks are the lab's checks)."""
+        if self.arch == "transformer":
+            if input_size != output_size:
+                raise ValueError("the transformer reads characters: it trains on the token tasks")
+            return self.transformer_config(input_size)
         irnn = self.arch == "irnn"
         if self.arch not in LAB_ARCHS:
             raise ValueError(f"arch must be one of {LAB_ARCHS}, not {self.arch!r}")
@@ -61,7 +80,9 @@ class LabRecurrent(nn.Module):
     def __init__(self, spec: ModelSpec, input_size: int, output_size: int, tokens: bool) -> None:
         super().__init__()
         self.spec, self.tokens, self.input_size = spec, tokens, input_size
-        self.config = spec.engine_config(input_size, output_size)
+        config = spec.engine_config(input_size, output_size)
+        assert isinstance(config, RecurrentConfig)
+        self.config = config
         if self.config.layers > limits.LAYERS[self.config.arch]:
             raise ValueError(f"layers must be between 1 and {limits.LAYERS[self.config.arch]}")
         extra = {"nonlinearity": self.config.activation} if self.config.arch == "rnn" else {}
@@ -89,12 +110,39 @@ class LabRecurrent(nn.Module):
         return {k.removeprefix("core."): v.detach().clone() for k, v in self.state_dict().items()}
 
 
+class LabTransformer(nn.Module):
+    """The engine's CausalTransformer under the lab's interface (no truncation: attention reaches every
+    earlier position in one step)."""
+
+    def __init__(self, spec: ModelSpec, vocab_size: int) -> None:
+        super().__init__()
+        self.spec, self.config = spec, spec.transformer_config(vocab_size)
+        self.net = CausalTransformer(self.config)
+
+    def forward(self, x: Tensor, truncation: int | None = None) -> Tensor:
+        if truncation:
+            raise ValueError("truncation does not apply to the transformer")
+        return self.net(x)
+
+    def export(self) -> dict[str, Tensor]:
+        """The engine's parameter names (embedding.weight, blocks.0.attn.in_proj_weight, ..., readout.weight)."""
+        return {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+
+
+def build_model(spec: ModelSpec, input_size: int, output_size: int, tokens: bool) -> LabRecurrent | LabTransformer:
+    if spec.arch == "transformer":
+        if not tokens:
+            raise ValueError("the transformer reads characters: it trains on the token tasks")
+        return LabTransformer(spec, input_size)
+    return LabRecurrent(spec, input_size, output_size, tokens)
+
+
 def _prefixed(state: dict[str, Tensor]) -> dict[str, Tensor]:
     return {k if k.startswith("readout.") else f"core.{k}": v for k, v in state.items()}
 
 
-def engine_model(weights: dict[str, Tensor], config: RecurrentConfig) -> CharRNN:
+def engine_model(weights: dict[str, Tensor], config: RecurrentConfig | TransformerConfig) -> nn.Module:
     """The trace engine's model holding these weights (gate by gate, every gate a named tensor)."""
-    model = CharRNN(config)
+    model: nn.Module = CharRNN(config) if isinstance(config, RecurrentConfig) else CausalTransformer(config)
     model.load_state_dict(weights)
     return model.eval()

@@ -19,9 +19,11 @@ import torch
 from torch import Tensor
 
 from models.bptt import LayerWeights, bptt
+from models.charlm import CharRNN
 from models.trace import flushed_denormals
-from models.training.model import LabRecurrent, engine_model
+from models.training.model import LabRecurrent, LabTransformer, engine_model
 from models.training.tasks import NO_LOSS, Batch, Task
+from models.transformer_flow import input_flow_for_targets
 
 
 def loss_gradient(task: Task, logits: Tensor, y: Tensor) -> Tensor:
@@ -36,9 +38,14 @@ def loss_gradient(task: Task, logits: Tensor, y: Tensor) -> Tensor:
     return d
 
 
-def flow_matrix(model: LabRecurrent, task: Task, x: Tensor, y: Tensor, truncation: int | None) -> np.ndarray:
-    """(T, T) ||dL_t/dh_s|| of the top layer for one sequence (row t: loss term t; 0 for s > t)."""
+def flow_matrix(model: LabRecurrent | LabTransformer, task: Task, x: Tensor, y: Tensor,
+                truncation: int | None) -> np.ndarray:
+    """(T, T) ||dL_t/dh_s|| of the top layer for one sequence (row t: loss term t; 0 for s > t); for the
+    transformer ||dL_t/dx_s||, the gradient at its input x_s = E[w_s] + PE(s), as the bench shows it."""
+    if isinstance(model, LabTransformer):
+        return input_flow_for_targets(model.net, x, y).double().numpy()
     engine = engine_model(model.export(), model.config)
+    assert isinstance(engine, CharRNN)
     with torch.no_grad(), flushed_denormals():
         run = engine.unroll(x)
         d_top = loss_gradient(task, run.logits, y) @ engine.readout.weight
@@ -60,7 +67,8 @@ def by_distance(flow: np.ndarray, has_loss: np.ndarray) -> tuple[np.ndarray, np.
     return mean, flow[T - 1, ::-1].copy()
 
 
-def gradient_by_distance(model: LabRecurrent, task: Task, batch: Batch, truncation: int | None) -> dict:
+def gradient_by_distance(model: LabRecurrent | LabTransformer, task: Task, batch: Batch,
+                         truncation: int | None) -> dict:
     means, finals = [], []
     for i in range(len(batch.x)):
         x, y = batch.x[i], batch.y[i]

@@ -204,8 +204,8 @@ def test_bad_knobs_are_422_naming_the_field_in_the_pages_language(lab):
     assert d["loc"] == ["body", "seq_len"] and d["type"] == "knob_lab_seq_len" and "1" in d["msg"] and "100" in d["msg"]
     d = detail({"task": "copy", "seq_len": 150}, lang="ko")
     assert "과제" in d["msg"]
-    assert detail({"arch": "gru", "forget_bias": 1.0})["loc"] == ["body", "forget_bias"]
-    assert detail({"lr": float("nan")} if False else {"lr": 0})["loc"] == ["body", "lr"]
+    assert detail({"arch": "gru", "forget_bias": 1.0})["type"] == "knob_lab_applies_to"
+    assert detail({"lr": 0})["loc"] == ["body", "lr"]
     assert detail({"bogus": 1})["type"] == "extra_forbidden"
     d = detail({"task": "adding", "seq_len": 200, "arch": "lstm", "hidden_size": 256, "batch": 256, "steps": 20000})
     assert d["type"] == "knob_lab_cost" and d["loc"] == ["body"]
@@ -221,3 +221,49 @@ def test_one_client_gets_429_past_its_live_runs(lab):
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
     httpx.post(f"{lab.url}/api/runs/{ids[0]}/stop")
     assert httpx.post(f"{lab.url}/api/runs", json={"task": "adding", "steps": 10, **FAST}).status_code == 201
+
+
+def test_a_transformer_run_opens_in_the_bench_with_the_tasks_targets(lab):
+    run_id = _start(lab.url, task="copy", seq_len=3, arch="transformer", hidden_size=16, heads=2, layers=1,
+                    steps=20, batch=16)
+    events = _events(lab.url, run_id)
+    assert events[-1]["event"] == "done"
+    summary = _status(lab.url, run_id)
+    assert "arch=transformer" in summary["bench_url"] and "heads" in summary["knobs"]
+    text = "abc" + "_" * 9 + ":" + "_" * 10  # 3 symbols, the delimiter at step 12, then the recall
+    r = httpx.get(f"{lab.url}/api/trace.json", params={"arch": "transformer", "checkpoint": f"run:{run_id}",
+                                                       "text": text, "params": "false"})
+    assert r.status_code == 200, r.text
+    trace = r.json()
+    targets = [s["target"] for s in trace["steps"]]
+    assert targets[:13] == ["_"] * 13 and targets[13:16] == ["a", "b", "c"]  # recall after the delimiter
+    from models.transformer import CausalTransformer, TransformerConfig
+
+    weights = load(httpx.get(f"{lab.url}/api/runs/{run_id}/checkpoint").content)
+    with open_metadata(httpx.get(f"{lab.url}/api/runs/{run_id}/checkpoint").content) as meta:
+        config = TransformerConfig(**strict_json(meta["config"]))
+    net = CausalTransformer(config)
+    net.load_state_dict(weights)
+    vocab = get_task("copy").vocab
+    ids = torch.tensor([vocab.index(c) for c in text])
+    y = torch.tensor([vocab.index(c) for c in targets])
+    with torch.no_grad():
+        expected = F.cross_entropy(net.eval()(ids), y, reduction="none").numpy()
+    np.testing.assert_allclose([s["loss"] for s in trace["steps"]], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_the_transformer_knobs_are_checked(lab):
+    def refused(body: dict) -> tuple[list, str]:
+        r = httpx.post(f"{lab.url}/api/runs", json=body)
+        assert r.status_code == 422, r.text
+        return r.json()["detail"][0]["loc"], r.json()["detail"][0]["type"]
+
+    assert refused({"task": "adding", "arch": "transformer"}) == (["body", "arch"], "knob_lab_transformer_tokens")
+    assert refused({"task": "copy", "seq_len": 5, "arch": "transformer", "truncation": 4}) == (
+        ["body", "truncation"], "knob_lab_applies_to")
+    assert refused({"task": "copy", "seq_len": 5, "arch": "transformer", "hidden_size": 30, "heads": 4}) == (
+        ["body", "heads"], "knob_heads_divide")
+    assert refused({"task": "copy", "seq_len": 5, "arch": "gru", "forget_bias": 1.0}) == (
+        ["body", "forget_bias"], "knob_lab_applies_to")
+    assert refused({"task": "copy", "seq_len": 5, "arch": "lstm", "layers": 4}) == (["body", "layers"],
+                                                                                    "knob_layers_range")

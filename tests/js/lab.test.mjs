@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { problemLines } from "../../static/js/lab/client.js";
-import { applies, fieldSpecs, parseField, requestBody, runColours, runLabel } from "../../static/js/lab/knobs.js";
+import { applies, fieldSpecs, parseField, requestBody, runColours, runLabel, useSchema } from "../../static/js/lab/knobs.js";
 import { baselineLine, gradFigure, lossFigure, snapshotAt, snapshotFigure, snapshotSteps, stepRange } from "../../static/js/lab/plots.js";
 import { applyRunEvent, isLive, logPoints, newRun } from "../../static/js/lab/run-state.js";
 import { followRun } from "../../static/js/lab/stream.js";
@@ -19,6 +19,9 @@ const SCHEMA = {
   clip_mode: { anyOf: [{ enum: ["norm", "value"], type: "string" }, { type: "null" }], default: "norm" },
   clip_threshold: { anyOf: [{ exclusiveMinimum: 0, maximum: 1e6, type: "number" }, { type: "null" }], default: 1.0 },
 };
+// where knobs apply, as LabKnobs' fields declare it (json_schema_extra "archs")
+useSchema({ activation: { archs: ["rnn"] }, forget_bias: { archs: ["lstm"] }, heads: { archs: ["transformer"] },
+            truncation: { archs: ["rnn", "irnn", "lstm", "gru"] } });
 
 const BASE = { task: "adding", seq_len: 50, activation: "tanh", hidden_size: 64, layers: 1, optimizer: "adam", lr: 0.01,
                batch: 64, truncation: null, clip_mode: "norm", clip_threshold: 1, spectral_norm: null, forget_bias: null,

@@ -199,3 +199,47 @@ def test_gated_cells_beat_the_adding_baseline_and_the_tanh_rnn_does_not(seed):
     assert held_out("lstm") < 0.1 * baseline
     assert held_out("gru") < 0.1 * baseline
     assert held_out("rnn") > 0.5 * baseline
+
+
+# ---- the transformer in the lab ----
+
+
+def test_the_transformer_trains_as_a_plain_loop_over_the_engines_model():
+    from models.transformer import CausalTransformer
+
+    cfg = TrainConfig(task="parity", length=10, model=ModelSpec(arch="transformer", hidden_size=16, layers=2, heads=2,
+                                                                 seed=3), batch=8, steps=20, metrics_every=10,
+                      snapshot_every=20)
+    run = TrainRun(cfg)
+    kinds = [kind for kind, _ in run.events()]
+    assert kinds[-1] == "done"
+    plain = CausalTransformer(cfg.model.transformer_config(2))
+    params = list(plain.parameters())
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    gen = torch.Generator().manual_seed(3)
+    task = get_task("parity")
+    for _ in range(20):
+        b = task.sample(8, 10, gen)
+        loss = F.cross_entropy(plain(b.x).flatten(0, 1), b.y.flatten())
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+    for name, value in plain.state_dict().items():
+        torch.testing.assert_close(run.model.net.state_dict()[name], value, rtol=0, atol=0, msg=name)
+
+
+def test_the_transformers_snapshot_is_its_input_gradient_by_autograd():
+    task = get_task("copy")
+    cfg = TrainConfig(task="copy", length=3, model=ModelSpec(arch="transformer", hidden_size=16, heads=4, seed=1),
+                      steps=1)
+    run = TrainRun(cfg)
+    b = task.sample(1, 3, torch.Generator().manual_seed(2))
+    flow = flow_matrix(run.model, task, b.x[0], b.y[0], truncation=None)
+    net, x = run.model.net, b.x[0]
+    T = x.shape[0]
+    for t in (T - 1, T - 5):
+        inputs = (net.embedding(x) + net.positional_encoding(T)).detach().requires_grad_(True)
+        F.cross_entropy(net.run(x, inputs).logits[t], b.y[0, t]).backward()
+        np.testing.assert_allclose(flow[t], inputs.grad.norm(dim=-1).numpy(), rtol=1e-5, atol=1e-9)
+        assert np.all(flow[t, t + 1 :] < 1e-6)  # causal: nothing reaches back from later positions

@@ -7,10 +7,13 @@
    parseField(spec, raw)         the value to send: null for an empty nullable field, a number where the
                                  text is one, else the text itself (the server answers 422 in the page's
                                  language, so the form never invents its own check)
-   applies(name, knobs)          whether a knob means anything for these knobs (activation: the Elman
-                                 RNN; forget_bias: the LSTM; clip_threshold: clipping on)
-   requestBody(knobs)            the POST /api/runs body: a knob that does not apply is sent as the
-                                 server's neutral value where it has one (forget_bias null)
+   useSchema(schema)             reads which architectures each knob applies to (the schema's `archs`,
+                                 from app/lab/schemas.py: activation the Elman RNN, forget_bias the LSTM,
+                                 heads the transformer, truncation and spectral_norm the recurrent ones)
+   applies(name, knobs)          whether a knob means anything for these knobs (its archs; clip_threshold:
+                                 clipping on)
+   requestBody(knobs)            the POST /api/runs body: a nullable knob that does not apply is sent as
+                                 null (the server refuses a value there)
    runLabel(knobs, all, strings) "RNN (tanh) · lr 0.01": the model, then what differs from the others
    runColours(all)               one concepts.css colour name per run: the architecture's own colour
                                  (--c-arch-*) for the first run of each, the unused ones for the rest
@@ -20,6 +23,12 @@ import { fmt } from "../core/format.js";
 
 export const SHARED = Object.freeze(["task", "seq_len"]);
 export const MAX_RUNS = 4;
+
+let archsOf = {};
+
+export function useSchema(schema) {
+  archsOf = Object.fromEntries(Object.entries(schema).filter(([, p]) => p.archs).map(([n, p]) => [n, p.archs]));
+}
 
 export function fieldSpecs(schema) {
   return Object.entries(schema).map(([name, prop]) => {
@@ -52,16 +61,16 @@ export function fieldText(value) {
 }
 
 export function applies(name, knobs) {
-  if (name === "activation") return knobs.arch === "rnn";
-  if (name === "forget_bias") return knobs.arch === "lstm";
+  if (archsOf[name]) return archsOf[name].includes(knobs.arch);
   if (name === "clip_threshold") return knobs.clip_mode !== null && knobs.clip_mode !== undefined && knobs.clip_mode !== "";
   return true;
 }
 
+const NULLABLE_OFF = ["forget_bias", "spectral_norm", "truncation", "clip_threshold"];
+
 export function requestBody(knobs) {
   const body = { ...knobs };
-  if (!applies("forget_bias", body)) body.forget_bias = null;
-  if (!applies("clip_threshold", body)) body.clip_threshold = null;
+  for (const name of NULLABLE_OFF) if (name in body && !applies(name, body)) body[name] = null;
   return body;
 }
 
@@ -106,7 +115,8 @@ export function runLabel(knobs, all, strings) {
   return [archName(knobs, strings), ...parts].join(" · ");
 }
 
-export const ARCH_COLOURS = Object.freeze({ rnn: "arch-rnn", lstm: "arch-lstm", gru: "arch-gru" });
+export const ARCH_COLOURS = Object.freeze({ rnn: "arch-rnn", lstm: "arch-lstm", gru: "arch-gru",
+                                           transformer: "arch-transformer" });
 const SPARE = ["arch-rnn", "arch-lstm", "arch-gru", "arch-transformer", "gradient", "hidden"];
 
 export function runColours(all) {

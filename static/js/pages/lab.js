@@ -25,7 +25,7 @@ import { fmt, short } from "../core/format.js";
 import { bindKeys } from "../core/keys.js";
 import { readTheme } from "../core/theme.js";
 import { labApi } from "../lab/client.js";
-import { MAX_RUNS, SHARED, applies, fieldSpecs, fieldText, parseField, requestBody, runColours, runLabel } from "../lab/knobs.js";
+import { MAX_RUNS, SHARED, applies, fieldSpecs, fieldText, parseField, requestBody, runColours, runLabel, useSchema } from "../lab/knobs.js";
 import { baselineLine, gradFigure, lossFigure, snapshotAt, snapshotCount, snapshotFigure, snapshotSteps } from "../lab/plots.js";
 import { FINAL, canPause, canResume, isLive, newRun } from "../lab/run-state.js";
 import { followRun } from "../lab/stream.js";
@@ -56,6 +56,7 @@ class LabPage {
     this.theme = readTheme();
     this.api = labApi(this.cfg.api, this.lang, this.t);
     const order = JSON.parse($("#lab-knob-order").textContent);
+    useSchema(this.cfg.knobs);
     this.specs = fieldSpecs(Object.fromEntries(order.map((name) => [name, this.cfg.knobs[name]])));
     this.spec = Object.fromEntries(this.specs.map((s) => [s.name, s]));
     this.perRun = this.specs.filter((s) => !SHARED.includes(s.name));
