@@ -166,8 +166,18 @@ class RunManager:
                 self._cond.notify()
 
     def stop(self, run: Run, reason: str = "asked") -> None:
+        """Blocks for the step in progress (to let go of the optimiser): call it off the event loop."""
         with self._cond:
             self._finish(run, "stopped", {"step": run.step, "reason": reason})
+        self._release(run)
+
+    @staticmethod
+    def _release(run: Run) -> None:
+        """A finished run keeps its weights (checkpoint, bench), not its optimiser's state. Never called
+        holding self._cond: a worker inside a slice holds run.lock and may want self._cond."""
+        with run.lock:
+            if run.trainer is not None and not run.live:
+                run.trainer.release()
 
     def watch(self, run: Run, delta: int) -> None:
         with self._cond:
@@ -276,6 +286,7 @@ class RunManager:
                 log.exception("training run %s failed", run.id)
                 with self._cond:
                     self._finish(run, "stopped", {"step": run.step, "reason": "error"})
+                self._release(run)
             with self._cond:
                 if run.live and run.status == "running" and run not in self._ready:
                     self._ready.append(run)
@@ -296,6 +307,7 @@ class RunManager:
                 if kind in FINAL:
                     with self._cond:
                         self._finish(run, kind, data)
+                    run.trainer.release()
                     return
                 if kind != "step":
                     run.publish(kind, data)
@@ -303,8 +315,12 @@ class RunManager:
     def _reap(self) -> None:
         """Stop live runs nobody has watched for grace_s (checked once a second)."""
         while not self._closed.wait(1.0):
+            stopped = []
             with self._cond:
                 now = time.monotonic()
                 for run in list(self.runs.values()):
                     if run.live and run.watchers == 0 and now - run.unwatched_since > self.grace_s:
                         self._finish(run, "stopped", {"step": run.step, "reason": "unwatched"})
+                        stopped.append(run)
+            for run in stopped:
+                self._release(run)

@@ -81,7 +81,7 @@ async def resume_run(run_id: str, request: Request) -> dict[str, Any]:
 @router.post("/{run_id}/stop")
 async def stop_run(run_id: str, request: Request) -> dict[str, Any]:
     run = _run(request, run_id)
-    manager(request).stop(run)
+    await anyio.to_thread.run_sync(manager(request).stop, run)  # waits for the step in progress
     return run.summary()
 
 

@@ -204,3 +204,11 @@ class TrainRun:
 
     def export(self) -> dict[str, Tensor]:
         return self.model.export()
+
+    def release(self) -> None:
+        """After the last step: drop what only training needs (the optimiser's moments, the gradients,
+        the held-out batch), keeping the weights and the last metrics. Adam's state is twice the weights."""
+        self.optimizer.state.clear()
+        for p in self.params:
+            p.grad = None
+        self.held_out = Batch(self.held_out.x[:SNAPSHOT_COUNT], self.held_out.y[:SNAPSHOT_COUNT])

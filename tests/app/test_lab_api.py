@@ -72,6 +72,8 @@ def test_events_arrive_in_order_and_resume_after_last_event_id(lab):
     snapshot = next(e["data"] for e in events if e["event"] == "snapshot")
     assert snapshot["distance"] == list(range(8)) and len(snapshot["final"]) == 8
     assert events[-1]["data"]["step"] == 40
+    trainer = lab.app.state.lab.get(run_id).trainer  # a finished run keeps its weights, not Adam's moments
+    assert trainer.optimizer.state == {} and all(p.grad is None for p in trainer.params)
     # a reconnect after event 3 gets exactly the rest
     rest = _events(lab.url, run_id, last_id=3)
     assert [e["id"] for e in rest] == [e["id"] for e in events[4:]]
@@ -107,6 +109,7 @@ def test_pause_resume_and_stop(lab):
         assert httpx.post(f"{lab.url}/api/runs/{run_id}/stop").json()["status"] == "stopped"
         stopped = next_event("stopped")
     assert stopped["reason"] == "asked"
+    assert lab.app.state.lab.get(run_id).trainer.optimizer.state == {}
     log = _events(lab.url, run_id)  # the whole log: no metrics between paused and resumed
     kinds = [e["event"] for e in log]
     assert "metrics" not in kinds[kinds.index("paused") : kinds.index("resumed")]
