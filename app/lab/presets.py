@@ -39,6 +39,14 @@ PRESETS: dict[str, list[dict[str, Any]]] = {
          "truncation": k, "clip_mode": "norm", "clip_threshold": 1.0, "steps": 1500}
         for k in (None, 10, 5, 2)
     ],
+    # reversal, T=8: the encoder-decoder with additive attention and the same one reading a single context
+    # vector. Measured (seed 0, 600 steps): with attention 98% of the characters right by step 200 (loss
+    # 0.003 at 600), without 86% at step 600 (loss 0.46; the baseline is 2.90)
+    "attention": [
+        {"task": "reverse", "seq_len": 8, "arch": "seq2seq", "hidden_size": 48, "batch": 64, "lr": 3e-3,
+         "attention": attention, "steps": 600}
+        for attention in (True, False)
+    ],
 }
 
 

@@ -96,7 +96,7 @@ class Run:
         """The bench on this run's current weights and one held-out sequence of its task; None where the
         bench cannot show the task (the adding task's inputs are numbers, not characters)."""
         task = self.config.task_spec
-        if task.vocab is None:
+        if task.vocab is None or self.config.model.arch == "seq2seq":
             return None
         arch = self.config.model.engine_arch
         x = held_out(task, 1, min(self.config.length, 96), self.config.model.seed).x[0]
@@ -199,7 +199,7 @@ class RunManager:
         if run is None:
             raise KnobError("checkpoint", "lab_run_unknown", id=run_id[:20])
         task = run.config.task_spec
-        if task.vocab is None:
+        if task.vocab is None or run.config.model.arch == "seq2seq":
             raise KnobError("checkpoint", "lab_run_bench", task=task.name)
         run_arch = run.config.model.engine_arch
         if arch != run_arch:

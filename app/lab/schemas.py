@@ -18,9 +18,9 @@ from models.training.loop import TrainConfig
 from models.training.model import LAB_ARCHS, ModelSpec
 from models.training.tasks import TASKS, get_task
 
-LabArch = Literal["rnn", "irnn", "lstm", "gru", "transformer"]
+LabArch = Literal["rnn", "irnn", "lstm", "gru", "transformer", "seq2seq"]
 assert set(LabArch.__args__) == set(LAB_ARCHS)  # type: ignore[attr-defined]
-TaskName = Literal["adding", "copy", "parity", "charlm"]
+TaskName = Literal["adding", "copy", "parity", "charlm", "reverse"]
 assert set(TaskName.__args__) == set(TASKS)  # type: ignore[attr-defined]
 METRIC_EVENTS = 200  # at most about this many metrics events per run, whatever its length
 MIN_METRICS_EVERY = 10  # each costs a held-out evaluation (about one training step): at most 10% more work
@@ -42,15 +42,18 @@ class LabKnobs(BaseModel):
     task: TaskName = Field("adding", description="what the model learns (models.training.tasks)")
     seq_len: int = Field(50, ge=1, le=max(t.length[1] for t in TASKS.values()),
                          description="the task's T (its own range: adding 2-200, copy 1-100, parity 2-200, "
-                         "charlm 8-256)")
+                         "charlm 8-256, reverse 2-32)")
     arch: LabArch = Field("lstm", description="rnn (Elman), irnn (ReLU, W_hh = I), lstm, gru, transformer (the "
-                          "token tasks; d_model = hidden_size, d_ff = 4 d_model)")
+                          "token tasks; d_model = hidden_size, d_ff = 4 d_model), seq2seq (the GRU encoder-decoder, "
+                          "for the reverse task)")
     activation: Literal["tanh", "relu"] = Field("tanh", description="Elman RNN nonlinearity", **only("rnn"))
     hidden_size: int = Field(64, ge=limits.LAB_HIDDEN[0], le=limits.LAB_HIDDEN[1],
                              description="units per layer (the transformer's d_model)")
     layers: int = Field(1, ge=1, le=max(limits.LAYERS.values()), description="1-3 recurrent, 1-4 transformer")
     heads: int = Field(4, ge=limits.HEADS[0], le=limits.HEADS[1], description="transformer: attention heads, "
                        "dividing hidden_size", **only("transformer"))
+    attention: bool = Field(True, description="seq2seq: additive attention; false reads one context vector, the "
+                            "encoder's last states", **only("seq2seq"))
     optimizer: Literal["sgd", "momentum", "adam"] = "adam"
     lr: float = Field(1e-2, ge=limits.LAB_LR[0], le=limits.LAB_LR[1], description="learning rate")
     batch: int = Field(64, ge=limits.LAB_BATCH[0], le=limits.LAB_BATCH[1])
@@ -78,7 +81,10 @@ def run_macs(knobs: LabKnobs) -> int:
     of every sequence of every step."""
     task = get_task(knobs.task)
     T = task.steps(knobs.seq_len)
-    if knobs.arch == "transformer":
+    if knobs.arch == "seq2seq":  # two encoder directions, then T + 1 decoder steps that each read all T states
+        H, E, V = knobs.hidden_size, 16, task.input_size
+        per_sequence = 2 * T * 3 * H * (E + H) + (T + 1) * (3 * H * (E + 3 * H) + 3 * T * H * H + 3 * H * V)
+    elif knobs.arch == "transformer":
         d = knobs.hidden_size
         per_sequence = transformer_cost(T, task.input_size, d, knobs.layers, min(4 * d, limits.D_FF[1])).forward
     else:
@@ -94,11 +100,15 @@ def train_config(knobs: LabKnobs, max_gmacs: float) -> TrainConfig:
     if not lo <= knobs.seq_len <= hi:
         raise KnobError("seq_len", "lab_seq_len", task=knobs.task, low=lo, limit=hi)
     arch = "rnn" if knobs.arch == "irnn" else knobs.arch
-    if knobs.layers > limits.LAYERS[arch]:
+    if arch in limits.LAYERS and knobs.layers > limits.LAYERS[arch]:
         raise KnobError("layers", "layers_range", arch=knobs.arch, limit=limits.LAYERS[arch])
     for name, archs in APPLIES.items():
         if knobs.arch not in archs and getattr(knobs, name) is not None and LabKnobs.model_fields[name].default is None:
             raise KnobError(name, "lab_applies_to", archs=", ".join(archs))
+    if (knobs.arch == "seq2seq") != (knobs.task == "reverse"):
+        raise KnobError("arch", "lab_seq2seq_task")
+    if knobs.arch == "seq2seq" and knobs.layers != 1:
+        raise KnobError("layers", "layers_range", arch="seq2seq", limit=1)
     if knobs.arch == "transformer":
         if task.vocab is None:
             raise KnobError("arch", "lab_transformer_tokens", task=knobs.task)
@@ -115,7 +125,8 @@ def train_config(knobs: LabKnobs, max_gmacs: float) -> TrainConfig:
         length=knobs.seq_len,
         model=ModelSpec(arch=knobs.arch, hidden_size=knobs.hidden_size, layers=knobs.layers,
                         activation=knobs.activation, spectral_norm=knobs.spectral_norm,
-                        forget_bias=knobs.forget_bias, seed=knobs.seed, heads=knobs.heads),
+                        forget_bias=knobs.forget_bias, seed=knobs.seed, heads=knobs.heads,
+                        attention=knobs.attention),
         optimizer=knobs.optimizer,
         lr=knobs.lr,
         batch=knobs.batch,

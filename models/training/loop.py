@@ -66,6 +66,8 @@ class TrainConfig:
             raise ValueError("truncation must be at least 1")
         if self.model.arch == "transformer" and (task.vocab is None or self.truncation is not None):
             raise ValueError("the transformer trains on the token tasks, without truncation")
+        if (self.model.arch == "seq2seq") != (self.task == "reverse") or (self.task == "reverse" and self.truncation):
+            raise ValueError("the reverse task is the encoder-decoder's (arch seq2seq), without truncation")
         if min(self.steps, self.batch, self.metrics_every, self.snapshot_every) < 1 or not self.lr > 0:
             raise ValueError("steps, batch, metrics_every, snapshot_every and lr must be positive")
 
@@ -137,7 +139,7 @@ class TrainRun:
         cfg = self.config
         batch = self.task.sample(cfg.batch, cfg.length, self.data)
         self.model.train()
-        loss = task_loss(self.task, self.model(batch.x, cfg.truncation), batch)
+        loss = task_loss(self.task, self.outputs(batch, cfg.truncation), batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         before, after = clip(self.params, cfg.clip_mode, cfg.clip_threshold)
@@ -150,10 +152,16 @@ class TrainRun:
             changed = after < before
         return value, before, after, changed
 
+    def outputs(self, batch: Batch, truncation: int | None = None) -> Tensor:
+        """The readout at every step; the encoder-decoder is teacher forced on the batch's decoder inputs."""
+        if batch.inputs is not None:
+            return self.model(batch.x, truncation, inputs=batch.inputs)
+        return self.model(batch.x, truncation)
+
     def evaluate(self) -> tuple[float, float | None]:
         self.model.eval()
         with torch.no_grad():
-            out = self.model(self.held_out.x)
+            out = self.outputs(self.held_out)
             return float(task_loss(self.task, out, self.held_out)), task_accuracy(self.task, out, self.held_out)
 
     def metrics(self) -> dict:
@@ -176,8 +184,9 @@ class TrainRun:
         return self.last
 
     def snapshot(self) -> dict:
-        sample = self.held_out.x[:SNAPSHOT_COUNT], self.held_out.y[:SNAPSHOT_COUNT]
-        curve = gradient_by_distance(self.model, self.task, Batch(*sample), self.config.truncation)
+        held = self.held_out
+        sample = Batch(*(None if t is None else t[:SNAPSHOT_COUNT] for t in (held.x, held.y, held.inputs)))
+        curve = gradient_by_distance(self.model, self.task, sample, self.config.truncation)
         return {"step": self.step, **curve}
 
     def events(self) -> Iterator[tuple[str, dict]]:
@@ -211,4 +220,5 @@ class TrainRun:
         self.optimizer.state.clear()
         for p in self.params:
             p.grad = None
-        self.held_out = Batch(self.held_out.x[:SNAPSHOT_COUNT], self.held_out.y[:SNAPSHOT_COUNT])
+        self.held_out = Batch(*(None if t is None else t[:SNAPSHOT_COUNT] for t in
+                                (self.held_out.x, self.held_out.y, self.held_out.inputs)))

@@ -5,7 +5,8 @@ same seed and a snapshot of any step opens in the bench unchanged (`engine_model
 Architectures: rnn (Elman, tanh or relu), irnn (ReLU RNN with W_hh = I and zero biases, Le et al.
 2015), lstm, gru; token ids enter as one-hot vectors, as in models.charlm. And transformer: the trace
 engine's causal Transformer itself (models.transformer, d_model = hidden_size, d_ff = 4 d_model), for
-the token tasks (it embeds characters; the adding task's inputs are numbers).
+the token tasks (it embeds characters; the adding task's inputs are numbers). And seq2seq: the engine's
+GRU encoder-decoder (models.seq2seq) with or without additive attention, for the reverse task.
 
 Truncated BPTT with length k is what PyTorch users write: the sequence runs in chunks of k steps and
 the state carried into each chunk is detached, so the loss of the whole sequence backpropagates at most
@@ -23,9 +24,10 @@ from torch import Tensor, nn
 
 from models import limits
 from models.charlm import CharRNN, RecurrentConfig
+from models.seq2seq import MAX_SOURCE_LEN, Seq2Seq, Seq2SeqConfig
 from models.transformer import CausalTransformer, TransformerConfig
 
-LAB_ARCHS = ("rnn", "irnn", "lstm", "gru", "transformer")
+LAB_ARCHS = ("rnn", "irnn", "lstm", "gru", "transformer", "seq2seq")
 RECURRENT_LAB = ("rnn", "irnn", "lstm", "gru")
 _TORCH = {"rnn": nn.RNN, "irnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -40,6 +42,7 @@ class ModelSpec:
     forget_bias: float | None = None  # lstm only
     seed: int = 0
     heads: int = 4  # transformer only
+    attention: bool = True  # seq2seq only: False reads one context vector, the encoder's last states
 
     @property
     def engine_arch(self) -> str:
@@ -51,8 +54,14 @@ class ModelSpec:
                                  heads=self.heads, d_ff=min(4 * self.hidden_size, limits.D_FF[1]),
                                  max_len=limits.MAX_TEXT, seed=self.seed)
 
-    def engine_config(self, input_size: int, output_size: int) -> RecurrentConfig | TransformerConfig:
+    def seq2seq_config(self, vocab_size: int) -> Seq2SeqConfig:
+        return Seq2SeqConfig(vocab_size=vocab_size, hidden_size=self.hidden_size, attention_size=self.hidden_size,
+                             attention=self.attention, max_len=MAX_SOURCE_LEN, task="reverse", seed=self.seed)
+
+    def engine_config(self, input_size: int, output_size: int) -> RecurrentConfig | TransformerConfig | Seq2SeqConfig:
         """The trace engine's config for this model (its checks are the lab's checks)."""
+        if self.arch == "seq2seq":
+            return self.seq2seq_config(input_size)
         if self.arch == "transformer":
             if input_size != output_size:
                 raise ValueError("the transformer reads characters: it trains on the token tasks")
@@ -129,7 +138,29 @@ class LabTransformer(nn.Module):
         return {k: v.detach().clone() for k, v in self.net.state_dict().items()}
 
 
-def build_model(spec: ModelSpec, input_size: int, output_size: int, tokens: bool) -> LabRecurrent | LabTransformer:
+class LabSeq2Seq(nn.Module):
+    """The engine's encoder-decoder under the lab's interface: teacher forced on the decoder inputs."""
+
+    def __init__(self, spec: ModelSpec, vocab_size: int) -> None:
+        super().__init__()
+        self.spec, self.config = spec, spec.seq2seq_config(vocab_size)
+        self.net = Seq2Seq(self.config)
+
+    def forward(self, x: Tensor, truncation: int | None = None, inputs: Tensor | None = None) -> Tensor:
+        if truncation or inputs is None:
+            raise ValueError("the encoder-decoder trains teacher forced, without truncation")
+        return self.net(x, inputs)
+
+    def export(self) -> dict[str, Tensor]:
+        return {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+
+
+LabModel = LabRecurrent | LabTransformer | LabSeq2Seq
+
+
+def build_model(spec: ModelSpec, input_size: int, output_size: int, tokens: bool) -> LabModel:
+    if spec.arch == "seq2seq":
+        return LabSeq2Seq(spec, input_size)
     if spec.arch == "transformer":
         if not tokens:
             raise ValueError("the transformer reads characters: it trains on the token tasks")
@@ -141,8 +172,15 @@ def _prefixed(state: dict[str, Tensor]) -> dict[str, Tensor]:
     return {k if k.startswith("readout.") else f"core.{k}": v for k, v in state.items()}
 
 
-def engine_model(weights: dict[str, Tensor], config: RecurrentConfig | TransformerConfig) -> nn.Module:
+def engine_model(weights: dict[str, Tensor], config: RecurrentConfig | TransformerConfig | Seq2SeqConfig
+                 ) -> nn.Module:
     """The trace engine's model holding these weights (gate by gate, every gate a named tensor)."""
-    model: nn.Module = CharRNN(config) if isinstance(config, RecurrentConfig) else CausalTransformer(config)
+    model: nn.Module
+    if isinstance(config, RecurrentConfig):
+        model = CharRNN(config)
+    elif isinstance(config, TransformerConfig):
+        model = CausalTransformer(config)
+    else:
+        model = Seq2Seq(config)
     model.load_state_dict(weights)
     return model.eval()

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from models.bptt import LayerWeights, bptt
 from models.charlm import CharRNN
+from models.seq2seq import Seq2Seq
 from models.trace import flushed_denormals
-from models.training.model import LabRecurrent, LabTransformer, engine_model
+from models.training.model import LabModel, LabRecurrent, LabSeq2Seq, LabTransformer, engine_model
 from models.training.tasks import NO_LOSS, Batch, Task
 from models.transformer_flow import input_flow_for_targets
 
@@ -67,8 +69,44 @@ def by_distance(flow: np.ndarray, has_loss: np.ndarray) -> tuple[np.ndarray, np.
     return mean, flow[T - 1, ::-1].copy()
 
 
-def gradient_by_distance(model: LabRecurrent | LabTransformer, task: Task, batch: Batch,
-                         truncation: int | None) -> dict:
+def seq2seq_flow(net: Seq2Seq, src: Tensor, dec_in: Tensor, out: Tensor) -> np.ndarray:
+    """(I, J) ||dL_i/dE[x_j]||: each output's loss at each source character's embedding, by autograd with
+    one row per output in one batched backward pass."""
+    J, I = src.shape[0], dec_in.shape[0]
+    with torch.enable_grad(), flushed_denormals():
+        x = net.embedding(src).detach().requires_grad_(True)
+        fh, _ = net._direction(x, "", range(J))
+        bh, _ = net._direction(x, "_reverse", range(J - 1, -1, -1))
+        logits = net.decode(torch.cat([fh, bh], -1), dec_in).logits
+        losses = F.cross_entropy(logits, out, reduction="none")
+        (grads,) = torch.autograd.grad(losses, x, torch.eye(I), is_grads_batched=True)
+    return torch.linalg.vector_norm(grads, dim=-1, dtype=torch.float64).numpy()
+
+
+def seq2seq_by_distance(model: LabSeq2Seq, batch: Batch) -> dict:
+    """Distance in time steps from reading source character j (encoder step j) to writing output i
+    (step J + i): d = J + i - j. mean[d] over every (i, j) that far apart; final[d] for the last letter
+    written (i = I - 2, before EOS), which in a reversal copies the first character read."""
+    assert batch.inputs is not None
+    means, finals = [], []
+    for x, dec_in, out in zip(batch.x, batch.inputs, batch.y, strict=True):
+        flow = seq2seq_flow(model.net, x, dec_in, out)
+        I, J = flow.shape
+        d = J + np.arange(I)[:, None] - np.arange(J)[None, :]
+        D = J + I
+        mean = np.zeros(D)
+        final = np.zeros(D)
+        for k in range(D):
+            mean[k] = flow[d == k].mean() if (d == k).any() else 0.0
+        final[d[I - 2]] = flow[I - 2]
+        means.append(mean)
+        finals.append(final)
+    return {"distance": list(range(len(means[0]))), "mean": np.mean(means, 0), "final": np.mean(finals, 0)}
+
+
+def gradient_by_distance(model: LabModel, task: Task, batch: Batch, truncation: int | None) -> dict:
+    if isinstance(model, LabSeq2Seq):
+        return seq2seq_by_distance(model, batch)
     means, finals = [], []
     for i in range(len(batch.x)):
         x, y = batch.x[i], batch.y[i]

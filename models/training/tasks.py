@@ -11,6 +11,9 @@
     charlm   windows of the project's own Korean and English prose, next character at every step; the
              baseline is the unigram model's held-out cross-entropy (knowing only how often each
              character occurs).
+    reverse  (for the encoder-decoder) T random letters in, the same letters backwards out, then EOS,
+             teacher forced: guessing every letter (knowing where the string ends) scores
+             T ln 26 / (T + 1) per output character.
 
 Token tasks give ids (B, T) and targets (B, T) with -1 where a step has no loss; the adding task gives
 vectors (B, T, 2) and one target per sequence (B,). A model reads token ids as one-hot vectors.
@@ -26,6 +29,8 @@ import torch
 from torch import Tensor
 
 from models.corpus import corpus_split, corpus_vocab
+from models.seq2seq import encode_pair, seq2seq_vocab
+from models.tasks import LETTERS, random_strings
 
 NO_LOSS = -1  # target id of a step that has no loss term (torch's cross_entropy ignore_index)
 COPY_SYMBOLS = "abcdefgh"
@@ -37,6 +42,7 @@ COPY_LENGTH = 10  # symbols to remember
 class Batch:
     x: Tensor  # (B, T) long ids, or (B, T, input_size) float
     y: Tensor  # (B, T) long ids with NO_LOSS where there is none, or (B,) float: the answer at the last step
+    inputs: Tensor | None = None  # reverse: the decoder's inputs BOS + target (B, T + 1); y is target + EOS
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class Task:
             return COPY_LENGTH * math.log(len(COPY_SYMBOLS)) / (T + 2 * COPY_LENGTH)
         if self.name == "parity":
             return math.log(2)
+        if self.name == "reverse":
+            return T * math.log(len(LETTERS)) / (T + 1)
         return unigram_cross_entropy()
 
     @property
@@ -85,7 +93,7 @@ class Task:
                 for i, t in enumerate(range(p + 1, min(p + 1 + COPY_LENGTH, len(ids)))):
                     out[t] = ids[i] if i < len(ids) and ids[i] < blank else blank
             return out
-        raise ValueError(f"the {self.name} task has no token targets")
+        raise ValueError(f"the {self.name} task has no per-step targets of its inputs")
 
     def text(self, x: Tensor) -> str | None:
         """One sequence of a token task as the characters the bench shows."""
@@ -144,7 +152,14 @@ def unigram_cross_entropy() -> float:
     return float(-logp[_corpus_ids("held_out")].mean())
 
 
-_SAMPLERS = {"adding": _adding, "copy": _copy, "parity": _parity, "charlm": _charlm}
+def _reverse(count: int, T: int, gen: torch.Generator) -> Batch:
+    vocab = seq2seq_vocab()
+    pairs = [encode_pair(vocab, s, s[::-1]) for s in random_strings(count, T, gen)]
+    src, dec_in, out = (torch.stack(parts) for parts in zip(*pairs, strict=True))
+    return Batch(src, out, dec_in)
+
+
+_SAMPLERS = {"adding": _adding, "copy": _copy, "parity": _parity, "charlm": _charlm, "reverse": _reverse}
 
 TASKS: dict[str, Task] = {
     t.name: t
@@ -153,6 +168,8 @@ TASKS: dict[str, Task] = {
         Task("copy", (1, 100), 20, (*COPY_SYMBOLS, COPY_BLANK, COPY_DELIMITER), 10, 10, regression=False),
         Task("parity", (2, 200), 20, ("0", "1"), 2, 2, regression=False),
         Task("charlm", (8, 256), 64, corpus_vocab().chars, len(corpus_vocab()), len(corpus_vocab()),
+             regression=False),
+        Task("reverse", (2, 32), 12, seq2seq_vocab().chars, len(seq2seq_vocab()), len(seq2seq_vocab()),
              regression=False),
     )
 }

@@ -270,3 +270,18 @@ def test_the_transformer_knobs_are_checked(lab):
         ["body", "forget_bias"], "knob_lab_applies_to")
     assert refused({"task": "copy", "seq_len": 5, "arch": "lstm", "layers": 4}) == (["body", "layers"],
                                                                                     "knob_layers_range")
+
+
+def test_the_encoder_decoder_learns_reversal_in_the_lab_and_stays_out_of_the_bench(lab):
+    run_id = _start(lab.url, task="reverse", seq_len=4, arch="seq2seq", hidden_size=16, steps=20, batch=16, lr=3e-3,
+                    attention=False)
+    events = _events(lab.url, run_id)
+    assert events[-1]["event"] == "done"
+    snapshot = [e["data"] for e in events if e["event"] == "snapshot"][-1]
+    assert len(snapshot["distance"]) == 4 + 5  # J + I time steps between reading and writing
+    summary = _status(lab.url, run_id)
+    assert summary["bench_url"] is None and summary["knobs"]["attention"] is False
+    r = httpx.post(f"{lab.url}/api/runs", json={"task": "reverse", "seq_len": 4, "arch": "gru"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_seq2seq_task"
+    r = httpx.post(f"{lab.url}/api/runs", json={"task": "copy", "seq_len": 5, "arch": "seq2seq"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_seq2seq_task"

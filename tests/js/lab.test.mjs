@@ -41,6 +41,13 @@ test("the form's fields come from the schema: kind, choices, null, limits and de
   assert.deepEqual([specs.clip_threshold.kind, specs.clip_threshold.exclusiveMin], ["float", 0]);
 });
 
+test("a boolean knob is a choice of true and false", () => {
+  const [spec] = fieldSpecs({ attention: { default: true, type: "boolean", archs: ["seq2seq"] } });
+  assert.deepEqual([spec.kind, spec.choices, spec.default], ["choice", [true, false], true]);
+  assert.equal(parseField(spec, "false"), false);
+  assert.equal(parseField(spec, "true"), true);
+});
+
 test("a field's text becomes a number, null where empty and nullable, else the text for the server to refuse", () => {
   const specs = Object.fromEntries(fieldSpecs(SCHEMA).map((s) => [s.name, s]));
   assert.equal(parseField(specs.hidden_size, " 32 "), 32);

@@ -35,10 +35,11 @@ export function fieldSpecs(schema) {
     const options = prop.anyOf || [prop];
     const value = options.find((o) => o.type !== "null") || {};
     const nullable = options.some((o) => o.type === "null");
-    const kind = value.enum ? "choice" : value.type === "integer" ? "int" : "float";
+    const bool = value.type === "boolean";  // a select of true / false (the server reads "true" as true)
+    const kind = value.enum || bool ? "choice" : value.type === "integer" ? "int" : "float";
     return {
       name, kind, nullable,
-      choices: value.enum ? [...value.enum] : null,
+      choices: value.enum ? [...value.enum] : bool ? [true, false] : null,
       min: value.minimum ?? null, max: value.maximum ?? null, exclusiveMin: value.exclusiveMinimum ?? null,
       default: prop.default ?? null,
     };
@@ -48,7 +49,10 @@ export function fieldSpecs(schema) {
 export function parseField(spec, raw) {
   const text = raw === null || raw === undefined ? "" : String(raw).trim();
   if (text === "") return spec.nullable ? null : text;
-  if (spec.kind === "choice") return text;
+  if (spec.kind === "choice") {
+    if (spec.choices && spec.choices.includes(true) && (text === "true" || text === "false")) return text === "true";
+    return text;
+  }
   const n = Number(text);
   if (!Number.isFinite(n)) return text;
   if (spec.kind === "int" && !Number.isInteger(n)) return text;
