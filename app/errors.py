@@ -143,3 +143,15 @@ def refused_response(request: Request, exc: Exception) -> Response:
     body = json.dumps({"detail": sentence, "reason": reason, "retry_after": retry_after}, ensure_ascii=True)
     headers = {"Retry-After": str(retry_after), "Content-Language": lang}
     return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+async def http_error_response(request: Request, exc: Exception) -> Response:
+    """FastAPI answers a body it cannot decode (bytes that are not UTF-8) with a bare 400; that is a
+    malformed body like any other: 422 `body_encoding` naming the body, in the request's language."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException
+
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and str(exc.detail).startswith("There was an error parsing the body"):
+        return _response(request, [{"type": "body_encoding", "loc": ["body"]}])
+    return await http_exception_handler(request, exc)

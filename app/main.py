@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp
 from app.compute import TraceService
 from app.docs import DOCS_VENDOR, add_docs
 from app.engine import run_trace
-from app.errors import KnobError, knob_error_response, refused_response, validation_error_response
+from app.errors import KnobError, http_error_response, knob_error_response, refused_response, validation_error_response
 from app.fair import ClientMiddleware, Refused, pool_options
 from app.headers import SecurityHeadersMiddleware, security_headers
 from app.http import GZIP_LEVEL, IMMUTABLE, ONE_DAY, REVALIDATE, CachedStaticFiles, gzip_exclusions, vendor_versions
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(KnobError, knob_error_response)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error_response)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, refused_response)
+    app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL,
                        exclude_content_types=gzip_exclusions(settings.gzip_streams))
     app.add_middleware(ClientMiddleware)  # the fair pool knows whose work it is

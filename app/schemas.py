@@ -210,6 +210,7 @@ class TraceResponse(BaseModel):
                                "vocabulary: they enter as U+FFFD")
     steps: list[Step]
     backward: Backward
-    params: dict[str, Any] = Field(description="torch.nn names -> nested lists (readout.weight, readout.bias ...)")
+    params: dict[str, Any] | None = Field(None, description="torch.nn names -> nested lists (readout.weight, "
+                                          "readout.bias ...); absent from GET /api/trace.json?params=false")
     overflow: bool = Field(description="any step overflowed, forward or backward")
     extra: dict[str, Any] = Field(default_factory=dict, description="architecture-specific extras (cost ...)")

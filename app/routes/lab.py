@@ -28,12 +28,12 @@ from app.lab.presets import all_presets
 from app.lab.runs import FINAL, Run, RunManager
 from app.lab.schemas import LabKnobs, canonical, train_config
 from app.lab.upload import GATES, parse_upload, summary
-from app.routes.stream import TraceEventStream
+from app.routes.stream import TraceEventStream, sse_response
 from app.serialize import dumps
 from models import limits
 from models.training.tasks import TASKS
 
-router = APIRouter(prefix="/api/runs", tags=["lab"])
+router = APIRouter(prefix="/api/runs", tags=["lab"], responses={404: {"description": "no such run on this server"}})
 KEEP_ALIVE_S = 15.0  # a comment line this often while a paused run says nothing (proxies close idle streams)
 
 
@@ -86,7 +86,8 @@ async def stop_run(run_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/{run_id}/checkpoint", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}, "description": "safetensors"}})
+            responses={200: {"content": {"application/octet-stream": {}}, "description": "safetensors"},
+                       409: {"description": "the run has not taken its first step yet"}})
 async def run_checkpoint(run_id: str, request: Request) -> Response:
     """The run's current weights (safetensors, torch.nn's names) with its task and vocabulary as metadata."""
     run = _run(request, run_id)
@@ -101,8 +102,7 @@ async def run_checkpoint(run_id: str, request: Request) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-_SSE = {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-        "description": "queued, started, metrics, snapshot, paused, resumed; last done, diverged or stopped"}
+_SSE = sse_response("queued, started, metrics, snapshot, paused, resumed; last done, diverged or stopped")
 
 
 @router.get("/{run_id}/events", response_class=Response, responses={200: _SSE, 204: {"description": "all sent"}})

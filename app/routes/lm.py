@@ -24,7 +24,7 @@ from app.errors import KnobError
 from app.http import revalidated
 from app.lm import ARQuery, SampleBody, SampleJob, SampleKnobs, SampleQuery, ar_payload, new_sample_job, step_event
 from app.lm import write_all as write_sample
-from app.routes.stream import TraceEventStream
+from app.routes.stream import TraceEventStream, sse_response
 from app.serialize import dumps
 from app.settings import Settings
 from app.shutdown import RECONNECT_AFTER_MS, Shutdown
@@ -76,8 +76,7 @@ async def post_sample(job: BodyJob, traces: ServiceDep) -> Response:
     return Response(body, media_type="application/json")
 
 
-_SAMPLE_SSE = {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-               "description": "meta, a step per written character, done (or a final `reconnect` on shutdown)"}
+_SAMPLE_SSE = sse_response("meta, a step per written character, done (or a final `reconnect` on shutdown)")
 
 
 @router.get("/sample/stream", response_class=Response,

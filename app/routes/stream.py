@@ -135,8 +135,16 @@ async def stream_room(knobs: QueryKnobs, traces: ServiceDep, settings: SettingsD
     await _wait_for_memory(lambda: traces.stream_room(knobs), traces, settings.stream_wait_s)
 
 
-_SSE = {"content": {"text/event-stream": {"schema": {"type": "string"}}},
-        "description": "meta, forward x T, backward x T, summary, done (or a final `reconnect` on shutdown)"}
+def sse_response(description: str) -> dict:
+    """An event stream in the OpenAPI document: each event's fields (`data` is JSON text), as every
+    stream here sends them; the description names the events."""
+    event = {"type": "object", "required": ["data"], "properties": {
+        "event": {"type": "string"}, "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"}, "retry": {"type": "integer"}}}
+    return {"content": {"text/event-stream": {"schema": event}}, "description": description}
+
+
+_SSE = sse_response("meta, forward x T, backward x T, summary, done (or a final `reconnect` on shutdown)")
 
 
 @router.get("/trace/stream", response_class=Response,
