@@ -43,7 +43,7 @@ SLICE_S = 0.05  # a run trains this long before the next one gets the worker
 FINAL = ("done", "diverged", "stopped")
 
 
-@dataclass
+@dataclass(eq=False)  # a run is itself: `run in line` compares identities, not its event log
 class Run:
     id: str
     knobs: dict[str, Any]
