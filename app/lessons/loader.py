@@ -156,6 +156,82 @@ def _check_request(where: str, source: str, knobs: dict[str, Any]) -> list[str]:
     return errors
 
 
+LAB_MAX_RUNS = 4  # a lab figure's runs: each costs server time and one of the page's EventSources
+
+
+def _lab_bodies(knobs: dict[str, Any]) -> list[dict[str, Any]]:
+    from app.lab.presets import PRESETS
+
+    if "runs" in knobs:
+        if set(knobs) != {"runs"} or not isinstance(knobs["runs"], list) or not all(isinstance(r, dict)
+                                                                                  for r in knobs["runs"]):
+            raise ValueError("give either runs = [{...}, ...] alone or preset = \"name\" with overrides")
+        return knobs["runs"]
+    if "preset" in knobs:
+        name = knobs["preset"]
+        if name not in PRESETS:
+            raise KeyError(f"unknown preset {name!r} (presets: {', '.join(PRESETS)})")
+        overrides = {k: v for k, v in knobs.items() if k != "preset"}
+        return [{**run, **overrides} for run in PRESETS[name]]
+    raise ValueError("needs preset = \"name\" (app/lab/presets.py) or runs = [{...}, ...]")
+
+
+def lab_runs(knobs: dict[str, Any]) -> list[dict[str, Any]]:
+    """A lab figure's runs as full LabKnobs dicts (what POST /api/runs gets): `preset = "memory_race"` with any
+    other key an override applied to each of its runs (`steps = 600`: shorter than the lab page's), or
+    `runs = [{...}, ...]`, each a LabKnobs body. Raises KeyError, ValueError or ValidationError when wrong."""
+    from app.lab.schemas import LabKnobs
+
+    return [LabKnobs.model_validate(body).model_dump() for body in _lab_bodies(knobs)]
+
+
+def _check_lab(where: str, knobs: dict[str, Any]) -> list[str]:
+    """A lab figure's runs through POST /api/runs' own model (app.lab.schemas.LabKnobs, unknown knobs
+    forbidden) and its checks across knobs (train_config: the task's length, the server's cost limit).
+    Places are `knobs.runs[i].field` for a list of runs, `knobs.field` for a preset's overrides."""
+    from app.errors import KnobError
+    from app.lab.schemas import LabKnobs, train_config
+    from app.settings import get_settings
+
+    try:
+        bodies = _lab_bodies(knobs)
+    except KeyError as e:
+        return [f"{where}.preset: {e.args[0]}"]
+    except ValueError as e:
+        return [f"{where}: {e}"]
+    errors: list[str] = []
+    listed = "runs" in knobs
+
+    def add(line: str) -> None:
+        if line not in errors:  # a preset's override fails the same way for each of its runs
+            errors.append(line)
+
+    if not 1 <= len(bodies) <= LAB_MAX_RUNS:
+        add(f"{where}: {len(bodies)} runs; a lab figure has 1 to {LAB_MAX_RUNS}")
+    tasks = set()
+    for i, body in enumerate(bodies):
+        place = f"{where}.runs[{i}]" if listed else where
+        try:
+            model = LabKnobs.model_validate(body)
+        except ValidationError as e:
+            for err in e.errors():
+                name = ".".join(str(p) for p in err["loc"]) or "knobs"
+                if err["type"] == "extra_forbidden":
+                    add(f"{place}: unknown lab knob {name!r} (knobs: {', '.join(LabKnobs.model_fields)})")
+                else:
+                    add(f"{place}.{name}: {err['msg'].removeprefix('Value error, ')}")
+            continue
+        tasks.add(model.task)
+        try:
+            train_config(model, get_settings().lab_max_gmacs)
+        except KnobError as e:
+            sentence = error_sentence({"type": f"knob_{e.code}", "loc": [e.field], "ctx": e.ctx}, "en")
+            add(f"{place}.{e.field}: {sentence}")
+    if len(tasks) > 1:
+        add(f"{where}: the runs of one figure share a task (one baseline, one loss axis)")
+    return errors
+
+
 def _check_view(where: str, view: dict[str, Any]) -> list[str]:
     out = []
     for key, value in view.items():
@@ -210,14 +286,21 @@ def _check_figure(where: str, fig: FigureSpec, panels: frozenset[str], panels_di
         archs = [arch] + ([fig.compare["arch"]] if fig.compare and isinstance(fig.compare.get("arch"), str) else [])
     else:
         arch, archs = fig.source, [fig.source]  # its panels must say they draw this source (sample.js, ar.js)
-        errors += _check_request(f"{here}.knobs", fig.source, fig.knobs)
+        if fig.source == "lab":
+            errors += _check_lab(f"{here}.knobs", fig.knobs)
+            if fig.controls:
+                errors.append(f"{here}.controls: a lab figure has none (its runs are fixed by the lesson)")
+            if fig.ranges:
+                errors.append(f"{here}.ranges: a lab figure has no controls")
+        else:
+            errors += _check_request(f"{here}.knobs", fig.source, fig.knobs)
         if fig.compare is not None:
             errors.append(f"{here}.compare: only trace figures have a B side")
         if fig.shuffle:
             errors.append(f"{here}.shuffle: only trace figures shuffle their text")
     if fig.labels is not None and fig.compare is None:
         errors.append(f"{here}.labels: name the sides of a compare figure only")
-    for name in fig.controls:
+    for name in fig.controls if fig.source != "lab" else ():
         if fig.source != "trace":
             model = registry.request_model(fig.source)
             if model is not None and name not in model.model_fields:
@@ -227,7 +310,8 @@ def _check_figure(where: str, fig: FigureSpec, panels: frozenset[str], panels_di
             errors.append(f"{here}.controls: {name!r} is not a knob (knobs: {', '.join(registry.knob_names())})")
         elif not registry.knob_applies(name, arch):
             errors.append(f"{here}.controls: {name!r} does not apply to {arch}")
-    errors += _check_ranges(here, fig, arch)
+    if fig.source != "lab":
+        errors += _check_ranges(here, fig, arch)
     for panel in fig.panels:
         if panel not in panels:
             known = ", ".join(sorted(panels)) or f"none yet: {panels_dir} is empty"
@@ -254,8 +338,9 @@ def _check_questions(where: str, spec: LessonSpec, answers: frozenset[str]) -> l
             errors.append(f"{here}.answer: no answer function {q.answer!r} (answers: {known})")
         if fig is not None and fig.compare is None and (q.kind == "compare" or q.answer.endswith("_ab")):
             errors.append(f"{here}: kind 'compare' and *_ab answers need a figure with a compare (B) side")
-        wants = "sample" if q.answer.startswith("sample_") else "ar" if q.answer.startswith("ar_") else "trace"
-        if fig is not None and fig.source != wants:  # sample_* read a sample, ar_* the AR counts, the rest a trace
+        # sample_* read a sample, ar_* the AR counts, lab_* a lab figure's runs, the rest a trace
+        wants = next((src for src in ("sample", "ar", "lab") if q.answer.startswith(f"{src}_")), "trace")
+        if fig is not None and fig.source != wants:
             errors.append(f"{here}.answer: {q.answer} reads a {wants} figure; "
                           f"figure {fig.id!r} is source {fig.source!r}")
     return errors

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Id = Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)
-SOURCES = ("trace", "sample", "ar")
+SOURCES = ("trace", "sample", "ar", "lab")
 
 
 class Strict(BaseModel):
@@ -29,8 +29,9 @@ class SideLabels(Strict):
 
 class FigureSpec(Strict):
     id: str = Id
-    source: Literal["trace", "sample", "ar"] = "trace"
-    knobs: dict[str, Any] = Field(description="trace knobs (source trace), or the sample/ar request's fields")
+    source: Literal["trace", "sample", "ar", "lab"] = "trace"
+    knobs: dict[str, Any] = Field(description="trace knobs (source trace), the sample/ar request's fields, or "
+                                  "(source lab) a preset with overrides or a list of runs")
     controls: tuple[str, ...] = Field((), description="knobs the learner may change")
     panels: tuple[str, ...] = Field(min_length=1, description="panel ids, static/js/panels/<id>.js")
     view: dict[str, Any] = Field(default_factory=dict, description="the initial view (phase, step, bstep ...)")

@@ -146,6 +146,19 @@ def _slider(fig: FigureSpec, name: str, spec: dict[str, Any]) -> dict[str, Any]:
             "start": min(max(start, lo), hi)}
 
 
+def _lab(fig: FigureSpec) -> dict[str, Any] | None:
+    """A lab figure's runs (full POST /api/runs bodies) and what the plots need of their task."""
+    if fig.source != "lab":
+        return None
+    from app.lessons.loader import lab_runs
+    from models.training.tasks import get_task
+
+    runs = lab_runs(fig.knobs)
+    task = get_task(runs[0]["task"])
+    return {"api": "/api/runs", "runs": runs,
+            "task": {"name": task.name, "regression": task.regression, "has_accuracy": task.has_accuracy}}
+
+
 def figure_config(lesson: Lesson, fig: FigureSpec, lang: str) -> dict[str, Any]:
     return {
         "id": fig.id,
@@ -158,6 +171,7 @@ def figure_config(lesson: Lesson, fig: FigureSpec, lang: str) -> dict[str, Any]:
         "panels": list(fig.panels),
         "view": fig.view,
         "shuffle": fig.shuffle,
+        "lab": _lab(fig),
     }
 
 
@@ -212,7 +226,7 @@ def get_lesson_index(request: Request, book: BookDep, accept_language: AcceptLan
     return _page(request, "index.html", lang, {"lessons": _index_items(book, lang), "missing": None})
 
 
-@router.get("/lessons/{slug}", response_class=HTMLResponse)
+@router.get("/lessons/{slug}", response_class=HTMLResponse, responses={404: {"description": "no such lesson"}})
 def get_lesson_page(slug: str, request: Request, book: BookDep, accept_language: AcceptLanguage = None
                     ) -> HTMLResponse:
     """One lesson: its prose with live figures and predict-then-reveal questions; 404 for an unknown slug."""

@@ -301,6 +301,86 @@ def test_a_sample_figure_validates_against_the_sample_request(lessons, panels_di
     assert "figures[write].knobs.temperature: Input should be less than or equal to 5" in message
 
 
+LAB_FIGURE = """
+[[figures]]
+id = "train"
+source = "lab"
+knobs = { preset = "memory_race", steps = 300 }
+panels = ["lab-loss"]
+"""
+
+LAB_QUESTION = """
+[[questions]]
+id = "below"
+figure = "train"
+kind = "bins"
+answer = "lab_below_baseline"
+args = { run = 0 }
+edges = [0.0, 0.9, 1.1, inf]
+[questions.ko]
+prompt = "기준선의 몇 배일까요?"
+explain = "실행이 끝난 뒤 계산합니다."
+[questions.en]
+prompt = "How many times the baseline?"
+explain = "Computed once the runs have finished."
+"""
+
+
+def _with_lab_figure(lessons: Path, panels_dir: Path, figure: str = LAB_FIGURE, question: str = "") -> None:
+    (panels_dir / "lab-loss.js").write_text('export const archs = ["lab"];\nexport function figure() {}\n')
+    toml = lessons / "01-fixture" / "lesson.toml"
+    text = toml.read_text(encoding="utf-8").replace("[[questions]]", figure + "\n[[questions]]", 1)
+    toml.write_text(text + question, encoding="utf-8")
+    placed = "{{ figure race }}\n\n{{ figure train }}" + ("\n\n{{ question below }}" if question else "")
+    for lang in ("ko", "en"):
+        _edit(lessons / "01-fixture" / f"{lang}.md", "{{ figure race }}", placed)
+
+
+def test_a_lab_figure_validates_its_runs_against_the_lab_request(lessons, panels_dir):
+    _with_lab_figure(lessons, panels_dir, question=LAB_QUESTION)
+    book = load_lessons(lessons, panels_dir)
+    assert not book.errors, _errors(book)
+    assert book.get("01-fixture").figure("train").source == "lab"
+    cases = {
+        'knobs = { preset = "memory_race", steps = 300 }': None,
+        'knobs = { preset = "memory_rase" }': "figures[train].knobs.preset: unknown preset 'memory_rase'",
+        'knobs = { preset = "memory_race", step = 300 }': "figures[train].knobs: unknown lab knob 'step'",
+        'knobs = { preset = "memory_race", steps = 0 }': "figures[train].knobs.steps: Input should be greater than",
+        'knobs = { runs = [{ task = "adding", seq_len = 500 }] }': "figures[train].knobs.runs[0].seq_len:",
+        'knobs = { runs = [{ task = "adding" }, { task = "copy", seq_len = 5 }] }': "share a task",
+        'knobs = { preset = "memory_race" }\ncontrols = ["lr"]': "figures[train].controls: a lab figure has none",
+    }
+    for i, (knobs, wanted) in enumerate(cases.items()):
+        if wanted is None:
+            continue
+        root = lessons.parent / f"broken-{i}"
+        shutil.copytree(FIXTURE, root)
+        _with_lab_figure(root, panels_dir, LAB_FIGURE.replace('knobs = { preset = "memory_race", steps = 300 }', knobs))
+        assert wanted in _only_error(root, panels_dir), knobs
+
+
+def test_lab_answers_need_a_lab_figure_and_lab_panels_a_lab_source(lessons, panels_dir):
+    _with_lab_figure(lessons, panels_dir, question=LAB_QUESTION.replace('figure = "train"', 'figure = "decay"'))
+    assert "questions[below].answer: lab_below_baseline reads a lab figure" in _only_error(lessons, panels_dir)
+    root = lessons.parent / "broken"
+    shutil.copytree(FIXTURE, root)
+    _with_lab_figure(root, panels_dir)
+    _edit(root / "01-fixture" / "lesson.toml", 'panels = ["grad-norm"]', 'panels = ["lab-loss"]')
+    assert "figures[race].panels: panel 'lab-loss' does not draw rnn" in _only_error(root, panels_dir)
+
+
+def test_a_lab_figure_starts_nothing_on_the_page(client, lessons, panels_dir):
+    _with_lab_figure(lessons, panels_dir, question=LAB_QUESTION)
+    r = client.get("/lessons/01-fixture?lang=en")
+    config = _config(r.text)
+    fig = next(f for f in config["figures"] if f["id"] == "train")
+    assert [run["arch"] for run in fig["lab"]["runs"]] == ["rnn", "irnn", "lstm", "gru"]
+    assert all(run["steps"] == 300 and run["seq_len"] == 50 for run in fig["lab"]["runs"])
+    assert fig["lab"]["task"] == {"name": "adding", "regression": True, "has_accuracy": False}
+    assert 'data-lab="start"' in r.text and 'data-lab="stop" disabled' in r.text
+    assert not client.app.state.lab.runs, "rendering a lesson starts no run (only the page's button does)"
+
+
 def test_panels_keep_to_their_sources(lessons, panels_dir):
     (panels_dir / "sample.js").write_text('export const archs = ["sample"];\nexport function figure() {}\n')
     _edit(lessons / "01-fixture" / "lesson.toml", 'panels = ["grad-norm"]', 'panels = ["sample"]')

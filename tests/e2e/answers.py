@@ -195,9 +195,47 @@ def ar_loss_ratio(p: Payload, args: dict, pb: Payload | None = None) -> dict:
     return {"value": None if s["ar_zero"] > 0 else _ratio(s["ar_loss"], s["rnn_loss"])}
 
 
+def _lab_run(p: Payload, index: int) -> dict:
+    """p: {"runs": [events per run]}, each event {"event": kind, "data": {...}} as GET /api/runs/{id}/events
+    sent it. The latest metrics (a step reported twice counts once, as lab/run-state.js) and snapshot."""
+    events = p["runs"][index]
+    last, snap, steps = None, None, []
+    for e in events:
+        if e["event"] == "metrics":
+            if steps and steps[-1] == e["data"]["step"]:
+                continue
+            steps.append(e["data"]["step"])
+            last = e["data"]
+        elif e["event"] == "snapshot":
+            snap = e["data"]
+    return {"last": last, "snapshot": snap}
+
+
+def lab_below_baseline(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    last = _lab_run(p, args.get("run", 0))["last"]
+    return {"value": _ratio(last["held_out"], last["baseline"]) if last else None}
+
+
+def _final_at(snap: dict | None, d: Any) -> float | None:
+    if not snap or not snap["distance"]:
+        return None
+    want = snap["distance"][-1] if d == "far" else d
+    if want not in snap["distance"]:
+        return None
+    v = snap["final"][snap["distance"].index(want)]
+    return v if _finite(v) else None
+
+
+def lab_distance_ratio(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    d = args.get("d", "far")
+    a = _final_at(_lab_run(p, args.get("run_a", 0))["snapshot"], d)
+    b = _final_at(_lab_run(p, args.get("run_b", 1))["snapshot"], d)
+    return {"value": _ratio(b, a)}
+
+
 TWINS: dict[str, Callable[..., dict]] = {
     f.__name__: f for f in (grad_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine,
                             clip_ratio, first_overflow, grad_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab,
                             sentence_prob, prob_ratio_ab, state_gap_ab, jacobian_max, sample_argmax_share,
-                            ar_unseen_share, ar_loss_ratio)
+                            ar_unseen_share, ar_loss_ratio, lab_below_baseline, lab_distance_ratio)
 }

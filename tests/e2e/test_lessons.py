@@ -33,8 +33,9 @@ from tests.e2e.helpers import ARTIFACTS, shot
 
 LESSONS = load_lessons().lessons
 LANGS = ("ko", "en")
-READY = ("() => window.unrolledLesson && "
-         "[...window.unrolledLesson.figures.values()].every((f) => f.el.dataset.state === 'done')")
+READY = ("() => window.unrolledLesson && [...window.unrolledLesson.figures.values()].every((f) => "
+         "f.el.dataset.state === 'done' || (f.kind === 'lab' && f.el.dataset.state === 'idle'))")  # runs wait for start
+LAB_TIMEOUT_MS = 120_000  # a lesson's lab figure: its runs train on this server (a few hundred steps each)
 
 
 @lru_cache(maxsize=256)
@@ -49,6 +50,37 @@ def _fetch(base: str, source: str, knobs_json: str) -> dict:
                                          headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as r:
         return json.loads(r.read())
+
+
+def run_events(base: str, run_id: str) -> list[dict]:
+    """Every event of a finished run, from GET /api/runs/{id}/events (the stream ends at its final event)."""
+    with urllib.request.urlopen(f"{base}/api/runs/{run_id}/events", timeout=60) as r:
+        text = r.read().decode()
+    events = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+        if "event" in fields and "data" in fields:
+            events.append({"event": fields["event"], "data": json.loads(fields["data"])})
+    return events
+
+
+def train_lab_figure(page, figure_id: str) -> list[str]:
+    """Press the lab figure's start button and wait on the page until every run has finished; its run ids."""
+    fig = page.locator(f'[data-figure="{figure_id}"]')
+    if fig.get_attribute("data-state") != "done":
+        assert fig.get_attribute("data-state") == "idle", "a lab figure waits for its start button"
+        assert fig.locator('[data-lab="stop"]').is_disabled()
+        fig.locator('[data-lab="start"]').click()
+        state = "(id) => document.querySelector(`[data-figure=\"${id}\"]`).dataset.state"
+        page.wait_for_function(f"(id) => ({state})(id) !== 'idle'", arg=figure_id, timeout=10_000)
+        assert page.evaluate("""(id) => { const f = window.unrolledLesson.figures.get(id);
+                                          return f.sides[0].source.trace.done || f.el.querySelector('[data-lab="stop"]')
+                                            .disabled === false; }""", figure_id), "stop is offered while training"
+        page.wait_for_function(f"(id) => ({state})(id) === 'done'", arg=figure_id, timeout=LAB_TIMEOUT_MS)
+    status = page.evaluate("""(id) => window.unrolledLesson.figures.get(id).sides[0].source.trace.runs
+                                .map((r) => [r.id, r.status])""", figure_id)
+    assert all(kind in ("done", "diverged") for _, kind in status), status
+    return [run_id for run_id, _ in status]
 
 
 def payload_for(base: str, source: str, knobs: dict) -> dict:
@@ -97,7 +129,7 @@ def step_by_keyboard(page, figure_id: str) -> None:
     assert after["describe"], f"{figure_id}: no description"
 
 
-def commit_and_reveal(page, question_id: str) -> str:
+def commit_and_reveal(page, question_id: str, wait: bool = True) -> str:
     q = page.locator(f'[data-question="{question_id}"]')
     if q.get_attribute("data-committed") != "true":
         kind = q.get_attribute("data-kind")
@@ -107,6 +139,11 @@ def commit_and_reveal(page, question_id: str) -> str:
     reveal = q.locator("[data-reveal]")
     assert reveal.is_enabled()
     reveal.click()
+    if not wait:  # a lab figure not started: the page says so instead of an answer
+        error = q.locator("[data-q-error]")
+        error.wait_for(state="visible", timeout=5_000)
+        assert error.text_content(), question_id
+        return q.locator("[data-answer]").get_attribute("data-value")
     page.wait_for_function("""(id) => { const el = document.querySelector(`[data-question="${id}"]`);
                                return el.dataset.revealing === 'false' && el.dataset.revealed === 'true'; }""",
                            arg=question_id, timeout=60_000)
@@ -115,7 +152,9 @@ def commit_and_reveal(page, question_id: str) -> str:
     return q.locator("[data-answer]").get_attribute("data-value")
 
 
-def twin_value(server: str, question, source: str, knobs: list[dict]) -> float | None:
+def twin_value(server: str, question, source: str, knobs: list[dict], run_ids: list[str] | None = None) -> float | None:
+    if source == "lab":  # the twin reads the runs' own events from the API
+        return TWINS[question.answer]({"runs": [run_events(server, i) for i in run_ids]}, dict(question.args))["value"]
     payloads = [payload_for(server, source, k) for k in knobs]
     result = TWINS[question.answer](payloads[0], dict(question.args), payloads[1] if len(payloads) > 1 else None)
     return result["value"]
@@ -166,9 +205,15 @@ def check_questions(page, server, lesson, change_controls: bool) -> None:
     control of each question's figure and check that the next reveal follows the new knobs."""
     changed: set[str] = set()
     for question in lesson.spec.questions:
+        run_ids = None
+        if lesson.figure(question.figure).source == "lab":
+            if page.locator(f'[data-figure="{question.figure}"]').get_attribute("data-state") == "idle":
+                before = commit_and_reveal(page, question.id, wait=False)  # before the runs: the page says to start
+                assert before == "", before
+            run_ids = train_lab_figure(page, question.figure)
         value = commit_and_reveal(page, question.id)
         state = figure_state(page, question.figure)
-        expected = twin_value(server, question, state["source"], state["knobs"])
+        expected = twin_value(server, question, state["source"], state["knobs"], run_ids)
         assert same(value, expected), f"{question.id}: page {value} vs twin {expected} for {state['knobs']}"
         if not change_controls or question.figure in changed:
             continue  # one change per figure (a later question on it reads the changed knobs)
@@ -187,7 +232,7 @@ def check_questions(page, server, lesson, change_controls: bool) -> None:
 
 def check_figures_step(page, lesson) -> None:
     for fig in lesson.spec.figures:
-        if figure_state(page, fig.id)["steppable"]:  # not the compare strip: it has no steps
+        if fig.source != "lab" and figure_state(page, fig.id)["steppable"]:  # not the compare strip nor lab runs
             step_by_keyboard(page, fig.id)
 
 

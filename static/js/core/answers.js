@@ -286,6 +286,41 @@ export function ar_loss_ratio(trace) {
   return { value: s.ar_zero > 0 ? null : ratio(s.ar_loss, s.rnn_loss), parts };
 }
 
+// ---- source "lab": a lab figure's runs (pages/lesson.js LabSource, runs as lab/run-state.js builds them) ----
+
+function labRun(trace, index, name) {
+  const runs = trace.runs || [];
+  if (!trace.done) fail("the runs have not finished");
+  if (!Number.isInteger(index) || index < 0 || index >= runs.length) fail(`${name} ${index} outside 0..${runs.length - 1}`);
+  return runs[index];
+}
+
+/** Source "lab": run `run`'s held-out loss at its latest metrics event over the task's baseline (below 1:
+ *  better than the baseline; null when the loss overflowed or no metrics arrived). */
+export function lab_below_baseline(trace, args = {}) {
+  const run = labRun(trace, args.run ?? 0, "run"), last = run.last;
+  const heldOut = last && finite(last.held_out) ? last.held_out : null;
+  const baseline = last && finite(last.baseline) ? last.baseline : run.baseline;
+  return { value: ratio(heldOut, baseline), parts: { held_out: heldOut, baseline, step: last ? last.step : null } };
+}
+
+function finalAt(run, d) {
+  const snaps = run.snapshots || [];
+  const snap = snaps[snaps.length - 1];
+  if (!snap) return { v: null, step: null };
+  const i = snap.distance.indexOf(d === "far" ? snap.distance[snap.distance.length - 1] : d);
+  return { v: i >= 0 && finite(snap.final[i]) ? snap.final[i] : null, step: snap.step };
+}
+
+/** Source "lab": from each run's latest snapshot, the gradient of the last loss at distance d (`final`),
+ *  run_b's over run_a's (d = "far": each snapshot's largest distance); null when either is missing or
+ *  not finite. */
+export function lab_distance_ratio(trace, args = {}) {
+  const a = finalAt(labRun(trace, args.run_a ?? 0, "run_a"), args.d ?? "far");
+  const b = finalAt(labRun(trace, args.run_b ?? 1, "run_b"), args.d ?? "far");
+  return { value: ratio(b.v, a.v), parts: { a: a.v, b: b.v, step_a: a.step, step_b: b.step } };
+}
+
 // ---- judging a guess (helpers, not answer functions: camelCase names with a capital) ----
 
 /** The options of a "bins" question: the intervals between consecutive edges (TOML's inf/-inf allowed
@@ -350,5 +385,6 @@ export function computeAnswer(name, trace, args, traceB) {
 export const ANSWERS = Object.freeze({
   grad_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine, clip_ratio,
   first_overflow, grad_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab, sentence_prob, prob_ratio_ab,
-  state_gap_ab, jacobian_max, sample_argmax_share, ar_unseen_share, ar_loss_ratio,
+  state_gap_ab, jacobian_max, sample_argmax_share, ar_unseen_share, ar_loss_ratio, lab_below_baseline,
+  lab_distance_ratio,
 });

@@ -90,6 +90,8 @@ export function mountFigure(el, opts) {
         } else {
           P.react(el, out.data, out.layout, opts.config || PLOT_CONFIG);
         }
+        // Plotly's responsive resize sizes the plot to its box: the box keeps the panel's own height
+        if (out.layout && out.layout.height && el.style) el.style.minHeight = `${out.layout.height}px`;
         if (panel.click && !clicks && typeof el.on === "function") {
           clicks = true;
           el.on("plotly_click", (e) => {

@@ -13,6 +13,9 @@
    the answer function (core/answers.js) runs on the figure's live trace for its current knobs, so a
    changed knob changes the answer ("reveal again" recomputes it). The raw value is in data-value.
 
+   A lab figure (source "lab", LabSource below) trains its runs on the server only when the learner
+   presses its start button; its questions are answered from the finished runs.
+
    Progress (sections seen, questions answered) lives in localStorage under unrolled.progress.<slug>.
 */
 
@@ -23,6 +26,10 @@ import { bindKeys } from "../core/keys.js";
 import { CompareSource, knobQuery, releaseSource, sourceFor } from "../core/source.js";
 import { readTheme } from "../core/theme.js";
 import { Player, ViewStore } from "../core/view.js";
+import { labApi } from "../lab/client.js";
+import { runColours, runLabel } from "../lab/knobs.js";
+import { isLive, newRun } from "../lab/run-state.js";
+import { followRun } from "../lab/stream.js";
 
 // ---- pure helpers (unit-tested in tests/js/answers.test.mjs) ----
 
@@ -238,6 +245,105 @@ export class LMSource {
   }
 }
 
+// ---- the lab source: training runs on the server (docs/design-lessons.md, section 5) ----
+
+/* The same shape as a trace source, for a lab figure (source "lab"): its runs (full POST /api/runs
+   bodies from the page's config) start only when the learner presses start, each followed over its own
+   EventSource (lab/stream.js) through lab/run-state.js's reducer, as on the /lab page.
+     trace = { kind: "lab", meta: {task, knobs, labels, colours}, runs: [run-state runs], started, done,
+               T: 0, version }
+   status: "idle" (not started) | "running" | "done" (every run finished, diverged or was stopped) |
+   "error" (a run could not start: the others are stopped; `problems` says why, in the page's language). */
+export class LabSource {
+  constructor(lab, opts) {
+    this.lab = lab;
+    this.opts = { lang: null, strings: {}, fetch: undefined, EventSource: undefined, ...(opts || {}) };
+    const knobs = lab.runs, strings = this.opts.strings;
+    this.trace = { kind: "lab", meta: { task: lab.task, knobs, labels: knobs.map((k) => runLabel(k, knobs, strings)),
+                                        colours: runColours(knobs) },
+                   runs: knobs.map((k, i) => newRun(i, k)), steps: [], back: [], started: false, done: false, T: 0,
+                   nSteps: 0, nBack: 0, version: 0 };
+    this.status = "idle";
+    this.error = null;
+    this.problems = [];
+    this.listeners = new Set();
+    this.closers = [];
+    this.generation = 0;
+  }
+
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  notify() {
+    const t = this.trace;
+    t.done = t.started && t.runs.every((r) => !isLive(r));
+    if (t.done && this.status === "running") this.status = "done";
+    t.version += 1;
+    for (const fn of [...this.listeners]) fn(t, this);
+  }
+
+  api() {
+    return labApi(this.lab.api, this.opts.lang || "ko", this.opts.strings, this.opts.fetch);
+  }
+
+  get live() { return this.status === "running"; }
+
+  /** Starts every run (again, with fresh runs, once the last ones have finished). */
+  async start() {
+    if (this.status === "running" || this.status === "closed") return this;
+    const generation = ++this.generation;
+    this.closeStreams();
+    this.trace.runs = this.lab.runs.map((k, i) => newRun(i, k));
+    Object.assign(this.trace, { started: true, done: false });
+    this.status = "running";
+    this.error = null;
+    this.problems = [];
+    this.notify();
+    const api = this.api();
+    for (const run of this.trace.runs) {
+      const r = await api.start(run.knobs);
+      if (generation !== this.generation || this.status === "closed") return this;
+      if (!r.ok) {
+        run.status = "failed";
+        this.problems = r.problems;
+        this.error = { status: r.status, detail: null };
+        this.stop();
+        this.status = "error";
+        this.notify();
+        return this;
+      }
+      run.id = r.data.id;
+      run.urls = r.data;
+      this.closers.push(followRun(run, r.data.events, () => { if (generation === this.generation) this.notify(); },
+                                  this.opts.EventSource));
+    }
+    return this;
+  }
+
+  /** Stops the live runs on the server (each stream then receives its `stopped`). */
+  stop() {
+    const api = this.api();
+    for (const run of this.trace.runs) {
+      if (run.id && isLive(run)) api.control(run.id, "stop");
+      else if (!run.id && isLive(run)) run.status = "stopped";
+    }
+  }
+
+  closeStreams() {
+    for (const close of this.closers) close();
+    this.closers = [];
+  }
+
+  close() {
+    this.stop();
+    this.closeStreams();
+    this.status = "closed";
+    this.listeners.clear();
+  }
+}
+
 /** A panel drawn from the same text through every architecture (summaries only: a CompareSource). */
 function readsSummaries(panel) {
   return (panel.reads || []).some((r) => r === "summaries" || String(r).startsWith("summaries."));
@@ -278,6 +384,7 @@ class LessonFigure {
     // one fetch per knob set: a lesson shows a finished trace step by step, so streaming it would only
     // redraw the figure once per arriving event (the page's one EventSource is left to a sample figure)
     if (this.kind === "trace") return sourceFor(knobs, { stream: false, lang: this.page.lang });
+    if (this.kind === "lab") return new LabSource(this.spec.lab, { lang: this.page.lang, strings: this.page.strings });
     return new LMSource(this.kind, knobs, { lang: this.page.lang }).start();
   }
 
@@ -307,6 +414,7 @@ class LessonFigure {
     for (const el of this.el.querySelectorAll("[data-act]")) {
       el.hidden = !this.steppable || (el.dataset.act === "phase" && this.kind !== "trace");
     }
+    if (this.kind === "lab") this.wireLab();
     const bench = this.$("[data-bench]");
     if (bench) bench.hidden = this.kind !== "trace";  // the bench traces; it does not sample
     this.wireBar();
@@ -382,14 +490,17 @@ class LessonFigure {
     }
     const bad = this.failed();
     if (bad) {
-      const lines = errorLines(bad.source.error?.detail, this.page.strings);
-      const msg = lines.length ? lines.map((l) => `${l.label}: ${l.text}`).join(" · ")
+      const lines = this.kind === "lab" ? bad.source.problems : errorLines(bad.source.error?.detail, this.page.strings);
+      const msg = this.kind === "lab" ? lines.map((l) => (l.label ? `${l.label}: ${l.text}` : l.text)).join(" · ")
+        : lines.length ? lines.map((l) => `${l.label}: ${l.text}`).join(" · ")
         : `HTTP ${bad.source.error?.status ?? 0}`;
       this.showError(fmt(this.page.strings.lesson_error, { msg }));
     } else {
       this.showError(null);
     }
-    this.el.dataset.state = bad ? "error" : this.done() ? "done" : "loading";
+    this.el.dataset.state = bad ? "error" : this.done() ? "done" : this.kind === "lab" && this.sides[0].source.status === "idle"
+      ? "idle" : "loading";
+    if (this.kind === "lab") this.updateLab();
     this.onView();
     if (this.done() || bad) {
       const waiters = this.waiters.splice(0);
@@ -399,6 +510,9 @@ class LessonFigure {
 
   /** Resolves once every side's trace for the current knobs is complete. */
   whenReady() {
+    if (this.kind === "lab" && ["idle", "closed"].includes(this.sides[0].source.status)) {
+      return Promise.reject(Object.assign(new Error(this.page.strings.lesson_lab_not_started), { plain: true }));
+    }
     if (this.failed()) return Promise.reject(new Error(this.$("[data-error]").textContent));
     if (this.done()) return Promise.resolve(this);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
@@ -415,6 +529,12 @@ class LessonFigure {
   onView() {
     const v = this.store.state, T = this.store.T || 0, s = this.page.strings;
     const status = this.$("[data-status]");
+    if (this.kind === "lab") {
+      const text = this.labStatus();
+      if (status.textContent !== text) status.textContent = text;
+      this.describe();
+      return;
+    }
     const forward = { trace: s.lesson_status_forward, sample: s.lesson_status_sample, ar: s.lesson_status_ar }[this.kind];
     const text = !this.steppable ? (this.done() ? "" : s.lesson_loading) : !T ? s.lesson_loading
       : v.phase === "forward" ? fmt(forward, { n: v.step, T }) : fmt(s.lesson_status_backward, { n: v.bstep, T });
@@ -451,6 +571,41 @@ class LessonFigure {
     const status = this.steppable ? this.$("[data-status]").textContent : "";
     const text = [status, lines.join(" · ")].filter(Boolean).join(" — ");
     if (el.textContent !== text) el.textContent = text;
+  }
+
+  // ---- a lab figure: start and stop ----
+
+  wireLab() {
+    this.$('[data-lab="start"]').addEventListener("click", () => {
+      this.page.activate(this);
+      const other = [...this.page.figures.values()].find((f) => f !== this && f.kind === "lab" && f.sides[0].source.live);
+      if (other) { this.busy = true; this.onView(); return; }  // one figure trains at a time (EventSources, server time)
+      this.busy = false;
+      this.sides[0].source.start();
+    });
+    this.$('[data-lab="stop"]').addEventListener("click", () => this.sides[0].source.stop());
+  }
+
+  updateLab() {
+    const source = this.sides[0].source, s = this.page.strings;
+    const start = this.$('[data-lab="start"]'), stop = this.$('[data-lab="stop"]');
+    start.disabled = source.live;
+    start.textContent = source.trace.started && !source.live ? s.lesson_lab_again : s.lesson_lab_start;
+    stop.disabled = !source.live;
+    if (source.live) this.busy = false;
+  }
+
+  labStatus() {
+    const source = this.sides[0].source, s = this.page.strings, runs = source.trace.runs;
+    const steps = Math.max(...runs.map((r) => r.steps || 0));
+    if (this.busy) return s.lesson_lab_busy;
+    if (source.status === "idle") return fmt(s.lesson_lab_idle_n, { n: runs.length, steps });
+    if (source.status === "error") return s.lab_status_failed;
+    const finished = runs.filter((r) => !isLive(r)).length;
+    const step = Math.max(0, ...runs.map((r) => r.step || 0));
+    if (source.live) return fmt(s.lesson_lab_running, { done: finished, n: runs.length, step, steps });
+    const ends = runs.map((r, i) => `${i + 1} ${s[`lab_status_${r.status}`] || r.status}`).join(", ");
+    return fmt(s.lesson_lab_finished, { list: ends });
   }
 
   benchHref() {
@@ -650,7 +805,7 @@ class LessonQuestion {
     } catch (err) {
       clearTimeout(waiting);
       error.hidden = false;
-      error.textContent = fmt(s.lesson_q_error, { msg: err.message || String(err) });
+      error.textContent = err.plain ? err.message : fmt(s.lesson_q_error, { msg: err.message || String(err) });
     } finally {
       button.disabled = false;
       this.el.dataset.revealing = "false";
@@ -778,7 +933,7 @@ class LessonPage {
     const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 200));
     const next = () => {
       const waiting = [...this.figures.values()].filter((f) => !f.seen && f.el.dataset.state !== "error");
-      const fig = waiting.find((f) => f.done());
+      const fig = waiting.find((f) => f.done() || f.kind === "lab");  // a lab figure waits for its start button
       if (fig) { fig.show(); idle(next); } else if (waiting.length) setTimeout(() => idle(next), 500);
     };
     setTimeout(() => idle(next), 1000);
