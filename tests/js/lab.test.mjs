@@ -46,6 +46,12 @@ test("a boolean knob is a choice of true and false", () => {
   assert.deepEqual([spec.kind, spec.choices, spec.default], ["choice", [true, false], true]);
   assert.equal(parseField(spec, "false"), false);
   assert.equal(parseField(spec, "true"), true);
+  const pair = [{ ...BASE, task: "reverse", arch: "seq2seq", attention: true }, { ...BASE, task: "reverse", arch: "seq2seq", attention: false }];
+  useSchema({ attention: { archs: ["seq2seq"] } });
+  assert.match(runLabel(pair[1], pair, en), /Attention off$/);
+  assert.match(runLabel(pair[0], pair, ko), /어텐션 켬$/);
+  useSchema({ activation: { archs: ["rnn"] }, forget_bias: { archs: ["lstm"] }, heads: { archs: ["transformer"] },
+              truncation: { archs: ["rnn", "irnn", "lstm", "gru"] } });
 });
 
 test("a field's text becomes a number, null where empty and nullable, else the text for the server to refuse", () => {

@@ -91,6 +91,7 @@ function part(name, knobs, strings) {
     return fmt(strings.lab_part_clip, { mode, v: knobs.clip_threshold ?? "" });
   }
   if (name === "optimizer") return strings[`choice_optimizer_${v}`] || String(v);
+  if (typeof v === "boolean") return `${strings[`knob_${name}`] || name} ${strings[`choice_${name}_${v}`] || v}`;
   if (v === null && strings[`lab_part_${name}_null`]) return strings[`lab_part_${name}_null`];
   const template = strings[`lab_part_${name}`];
   if (template) return fmt(template, { v });
