@@ -84,13 +84,19 @@ def vendor_versions(lock: Path = ROOT / "package-lock.json") -> dict[str, str]:
     return {k[len(prefix):]: v["version"] for k, v in packages.items() if k.startswith(prefix) and "version" in v}
 
 
+def weak_etag(body: bytes | str) -> str:
+    """W/"<hash>": weak, because gzip changes the bytes on the wire, not what they mean."""
+    raw = body.encode() if isinstance(body, str) else body
+    return 'W/"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+
+
 def revalidated(request: Request, body: bytes | str, media_type: str, etag: str | None = None,
                 headers: dict[str, str] | None = None) -> Response:
     """A GET answer a browser keeps and revalidates: a trace is a pure function of its knobs, so a page
     loaded again (a student on bad wifi reopening a lesson) gets 304 and headers, not the data again.
-    The ETag is weak: gzip changes the bytes on the wire, not what they mean."""
+    etag: the body's weak_etag when the caller keeps it (a cached trace hashes each part once)."""
     raw = body.encode() if isinstance(body, str) else body
-    tag = etag or 'W/"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
+    tag = etag or weak_etag(raw)
     cache = {"ETag": tag, "Cache-Control": "no-cache", **(headers or {})}
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=cache)

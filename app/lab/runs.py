@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -90,8 +91,9 @@ class Run:
     def summary(self) -> dict[str, Any]:
         last = self.trainer.last if self.trainer is not None else {}
         return {"id": self.id, "status": self.status, "step": self.step, "steps": self.config.steps,
-                "knobs": self.knobs, "metrics": last or None, "events": len(self.events), "bench_url": self.bench_url()}
+                "knobs": self.knobs, "metrics": last or None, "events": len(self.events), "bench_url": self.bench_url}
 
+    @cached_property
     def bench_url(self) -> str | None:
         """The bench on this run's current weights and one held-out sequence of its task; None where the
         bench cannot show the task (the adding task's inputs are numbers, not characters)."""

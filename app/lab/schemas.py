@@ -15,7 +15,7 @@ from app.errors import KnobError
 from models import limits
 from models.cost import recurrent_cost, transformer_cost
 from models.training.loop import TrainConfig
-from models.training.model import LAB_ARCHS, ModelSpec
+from models.training.model import LAB_ARCHS, RECURRENT_LAB, ModelSpec
 from models.training.tasks import TASKS, get_task
 
 LabArch = Literal["rnn", "irnn", "lstm", "gru", "transformer", "seq2seq"]
@@ -25,9 +25,6 @@ assert set(TaskName.__args__) == set(TASKS)  # type: ignore[attr-defined]
 METRIC_EVENTS = 200  # at most about this many metrics events per run, whatever its length
 MIN_METRICS_EVERY = 10  # each costs a held-out evaluation (about one training step): at most 10% more work
 SNAPSHOTS = 20  # and this many gradient-against-distance snapshots
-
-
-RECURRENT_LAB = ("rnn", "irnn", "lstm", "gru")
 
 
 def only(*archs: str) -> dict[str, Any]:

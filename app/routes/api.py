@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ from fastapi.responses import Response
 from app.compute import TraceEntry
 from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
 from app.engine import checkpoints_for, transformer_module
-from app.http import revalidated
+from app.http import revalidated, weak_etag
 from app.knobs import knob_specs
 from app.routes.stream import summary_id
 from app.schemas import TraceResponse
@@ -51,9 +50,7 @@ def _json(entry: TraceEntry, download: bool = False, request: Request | None = N
 
 def _etag(entry: TraceEntry, part: str, raw: bytes | str) -> str:
     """One ETag per part of a cached trace, hashed once (the class's other requests reuse it)."""
-    data = raw.encode() if isinstance(raw, str) else raw
-    return json.loads(entry.event(f"etag:{part}", lambda: 'W/"' + hashlib.blake2b(data, digest_size=12).hexdigest()
-                                  + '"'))
+    return json.loads(entry.event(f"etag:{part}", lambda: weak_etag(raw)))
 
 
 def _filename(entry: TraceEntry) -> str:

@@ -92,8 +92,6 @@ class LabRecurrent(nn.Module):
         config = spec.engine_config(input_size, output_size)
         assert isinstance(config, RecurrentConfig)
         self.config = config
-        if self.config.layers > limits.LAYERS[self.config.arch]:
-            raise ValueError(f"layers must be between 1 and {limits.LAYERS[self.config.arch]}")
         extra = {"nonlinearity": self.config.activation} if self.config.arch == "rnn" else {}
         self.core = _TORCH[spec.arch](input_size, spec.hidden_size, spec.layers, batch_first=True, **extra)
         self.readout = nn.Linear(spec.hidden_size, output_size)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,15 +34,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server() -> str:
+@contextmanager
+def running_server(log_name: str, **env: str) -> Iterator[str]:
+    """`uvicorn app.main:app` on 127.0.0.1 and a free port with these UNROLLED_* settings, once /bench
+    answers 200; its output goes to artifacts/<log_name>. Yields the base URL."""
     port = _free_port()
-    env = {**os.environ, "UNROLLED_WORKERS": "2"}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "e2e-server.log", "w")  # noqa: SIM115 (closed at teardown)
+    log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, "UNROLLED_WORKERS": "2", **env}, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -53,15 +56,23 @@ def server() -> str:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"the server did not start; see {ARTIFACTS / 'e2e-server.log'}")
+            pytest.fail(f"the server did not start; see {ARTIFACTS / log_name}")
         time.sleep(0.2)
-    yield base
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    with running_server("e2e-server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

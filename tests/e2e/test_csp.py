@@ -8,17 +8,11 @@ policy is live, not just absent.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
 from app.lessons import load_lessons
-from tests.e2e.conftest import _free_port
-from tests.e2e.helpers import ARTIFACTS, press, shot, wait_ready
+from tests.e2e.conftest import running_server
+from tests.e2e.helpers import press, shot, wait_ready
 from tests.e2e.test_lessons import READY as LESSON_READY
 
 LESSON = load_lessons().lessons[0].slug
@@ -38,27 +32,8 @@ REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 @pytest.fixture(scope="module")
 def cdn_server():
     """A second server with UNROLLED_USE_CDN=true (the conftest's serves the local copies)."""
-    port = _free_port()
-    log = open(ARTIFACTS / "e2e-cdn-server.log", "w")  # noqa: SIM115 (closed at teardown)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "UNROLLED_WORKERS": "2", "UNROLLED_USE_CDN": "true"}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/status", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"the CDN server did not start; see {log.name}")
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with running_server("e2e-cdn-server.log", UNROLLED_USE_CDN="true") as base:
+        yield base
 
 
 def visit(page, log, url: str, exercise, allowed: frozenset[str] = frozenset()) -> str:

@@ -80,24 +80,29 @@ def test_charlm_baseline_is_the_unigram_cross_entropy():
 # ---- the loop against plain PyTorch ----
 
 
+def _train_plainly(params: list, lr: float, steps: int, seed: int, task_name: str, count: int, T: int,
+                   batch_loss) -> None:
+    """What a learner would write: Adam, clip_grad_norm_ at 1, the task's batches from the seed."""
+    task = get_task(task_name)
+    opt = torch.optim.Adam(params, lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        loss = batch_loss(task.sample(count, T, gen))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+
+
 def _plain_loop(arch: str, steps: int, seed: int) -> nn.Module:
-    """What a learner would write: torch.nn.LSTM + Linear, Adam, clip_grad_norm_, the task's batches."""
-    task = get_task("adding")
+    """torch.nn.LSTM (or GRU) + Linear from the lab's initial weights, trained plainly on the adding task."""
     lab = LabRecurrent(ModelSpec(arch=arch, hidden_size=16, seed=seed), 2, 1, tokens=False)
     core = nn.LSTM(2, 16, batch_first=True) if arch == "lstm" else nn.GRU(2, 16, batch_first=True)
     readout = nn.Linear(16, 1)
     core.load_state_dict({k.removeprefix("core."): v for k, v in lab.state_dict().items() if k.startswith("core.")})
     readout.load_state_dict({k.removeprefix("readout."): v for k, v in lab.state_dict().items() if "readout" in k})
-    params = [*core.parameters(), *readout.parameters()]
-    opt = torch.optim.Adam(params, lr=1e-2)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        b = task.sample(8, 12, gen)
-        loss = F.mse_loss(readout(core(b.x)[0])[:, -1, 0], b.y)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+    _train_plainly([*core.parameters(), *readout.parameters()], 1e-2, steps, seed, "adding", 8, 12,
+                   lambda b: F.mse_loss(readout(core(b.x)[0])[:, -1, 0], b.y))
     return nn.ModuleDict({"core": core, "readout": readout})
 
 
@@ -214,17 +219,8 @@ def test_the_transformer_trains_as_a_plain_loop_over_the_engines_model():
     kinds = [kind for kind, _ in run.events()]
     assert kinds[-1] == "done"
     plain = CausalTransformer(cfg.model.transformer_config(2))
-    params = list(plain.parameters())
-    opt = torch.optim.Adam(params, lr=cfg.lr)
-    gen = torch.Generator().manual_seed(3)
-    task = get_task("parity")
-    for _ in range(20):
-        b = task.sample(8, 10, gen)
-        loss = F.cross_entropy(plain(b.x).flatten(0, 1), b.y.flatten())
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+    _train_plainly(list(plain.parameters()), cfg.lr, 20, 3, "parity", 8, 10,
+                   lambda b: F.cross_entropy(plain(b.x).flatten(0, 1), b.y.flatten()))
     for name, value in plain.state_dict().items():
         torch.testing.assert_close(run.model.net.state_dict()[name], value, rtol=0, atol=0, msg=name)
 
@@ -268,16 +264,8 @@ def test_the_encoder_decoder_trains_as_a_plain_loop_and_its_snapshot_is_autograd
     events = [(k, d) for k, d in run.events()]
     assert events[-1][0] == "done"
     plain = Seq2Seq(cfg.model.seq2seq_config(len(get_task("reverse").vocab)))
-    params = list(plain.parameters())
-    opt = torch.optim.Adam(params, lr=3e-3)
-    gen = torch.Generator().manual_seed(2)
-    for _ in range(10):
-        b = get_task("reverse").sample(8, 5, gen)
-        loss = F.cross_entropy(plain(b.x, b.inputs).flatten(0, 1), b.y.flatten())
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+    _train_plainly(list(plain.parameters()), 3e-3, 10, 2, "reverse", 8, 5,
+                   lambda b: F.cross_entropy(plain(b.x, b.inputs).flatten(0, 1), b.y.flatten()))
     for name, value in plain.state_dict().items():
         torch.testing.assert_close(run.model.net.state_dict()[name], value, rtol=0, atol=0, msg=name)
     # the snapshot's last-letter curve: ||dL_{I-2}/dE[x_j]|| at d = J + I - 2 - j, by plain autograd
