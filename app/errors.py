@@ -68,7 +68,8 @@ def error_sentence(error: dict[str, Any], lang: str) -> str:
     loc = list(error.get("loc") or [])
     position = loc.pop() if loc and isinstance(loc[-1], int) else None  # malformed JSON: ["body", 17]
     field = str(loc[-1]) if loc else ""  # "body" or "query" itself when the whole of it is at fault
-    ctx = {k: _show(v) for k, v in (error.get("ctx") or {}).items()}
+    # the choices (expected) are ours, not an echoed input: never cut (five architectures run past 40 characters)
+    ctx = {k: str(v) if k == "expected" else _show(v) for k, v in (error.get("ctx") or {}).items()}
     if position is not None:
         ctx.setdefault("position", str(position))
     ctx.setdefault("input", _show(error.get("input", "")))

@@ -31,6 +31,11 @@ from app.routes.lab import page_router as lab_page_router
 from app.routes.lab import router as lab_router
 from app.routes.lessons import router as lessons_router
 from app.routes.lm import router as lm_router
+from app.routes.rooms import open_rooms
+from app.routes.rooms import page_router as rooms_page_router
+from app.routes.rooms import router as rooms_router
+from app.routes.seq2seq import router as seq2seq_router
+from app.routes.shapes import router as shapes_router
 from app.routes.stream import router as stream_router
 from app.settings import Settings, get_settings, threads_per_worker
 from app.shutdown import Shutdown
@@ -72,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.shutdown = Shutdown(settings.shutdown_timeout_s)
         unwatch = app.state.shutdown.watch_signals()  # SIGTERM: streams end after the timeout
         try:
-            yield
+            async with open_rooms(app, settings):  # classroom rooms (app.routes.rooms)
+                yield
         finally:
             unwatch()
             app.state.traces.close()
@@ -102,11 +108,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(stream_router)
     app.include_router(lm_router)
+    app.include_router(seq2seq_router)
+    app.include_router(shapes_router)
     app.include_router(lab_router)
     app.include_router(lab_page_router)
     app.include_router(models_router)
     app.include_router(pages_router)
     app.include_router(lessons_router)
+    app.include_router(rooms_router)
+    app.include_router(rooms_page_router)
     add_docs(app, settings)
     gz = settings.gzip_min_bytes
     app.mount("/static", CachedStaticFiles(directory=ROOT / "static", check_dir=False, cache_control=REVALIDATE,

@@ -151,6 +151,11 @@ def get_bench_page(
 ) -> HTMLResponse:
     """The bench for the knobs in the query; only the #bench partial when htmx asks."""
     context = bench_context(request, accept_language)
+    if request.query_params.get("mode") == "seq2seq":  # the encoder-decoder mode (pages/bench-seq2seq.js)
+        from app.seq2seq import seq2seq_checkpoints
+        from models.seq2seq import MAX_SOURCE_LEN
+
+        context |= {"s2s_checkpoints": list(seq2seq_checkpoints()), "s2s_max_source": MAX_SOURCE_LEN}
     template = "partials/bench_main.html" if hx_request == "true" else "bench.html"
     response = templates.TemplateResponse(request, template, context)
     response.headers["Vary"] = "HX-Request, Accept-Language"  # one URL, two bodies: caches must tell them apart

@@ -13,9 +13,9 @@ from pydantic_core import PydanticCustomError
 
 from models import limits
 
-Arch = Literal["rnn", "lstm", "gru", "transformer"]
-ARCHS: tuple[str, ...] = ("rnn", "lstm", "gru", "transformer")
-RECURRENT = ("rnn", "lstm", "gru")
+Arch = Literal["rnn", "lstm", "gru", "sgru", "transformer"]  # sgru: the simplified GRU (one update gate)
+ARCHS: tuple[str, ...] = ("rnn", "lstm", "gru", "sgru", "transformer")
+RECURRENT = ("rnn", "lstm", "gru", "sgru")
 
 # Hard caps: what one request may ask of a shared CPU (models.limits). Settings may tighten text and hidden_size.
 LIMITS = {"text": limits.MAX_TEXT, "hidden_size": limits.MAX_HIDDEN, "layers_recurrent": limits.LAYERS["rnn"],

@@ -205,7 +205,7 @@ def backward_event(payload: dict[str, Any], t: int) -> dict[str, Any]:
 def summary_event(payload: dict[str, Any]) -> dict[str, Any]:
     bw = payload["backward"]
     keep = ("loss", "grad_norm_before_clip", "grad_norm_after_clip", "param_grad_norm", "truncation", "cuts",
-            "truncated_vs_full", "clip_mode", "clip_threshold", "pascanu")
+            "truncated_vs_full", "clip_mode", "clip_threshold", "pascanu", "grad_flow_c")
     return {k: bw[k] for k in keep} | {"overflow": payload["overflow"], "grad_flow": bw["grad_flow"]}
 
 

@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         5.0, ge=0, le=600, description="on SIGTERM open streams go on this long, then end with a `reconnect` event"
     )
+    # Classroom rooms (app.rooms, app.routes.rooms)
+    redis_url: str | None = Field(None, description="redis://host:port/db: rooms live in Redis so that several "
+                                  "worker processes share them; unset: in this process")
+    public_url: str | None = Field(None, pattern=r"^https?://[^\s/]+$", description="the address students open "
+                                   "(http://10.0.0.5:8000); unset: this machine's LAN address and the request's port")
+    room_expiry_s: float = Field(4 * 3600.0, ge=1, le=7 * 86400, description="a room nobody used this long is gone")
+    room_max: int = Field(1000, ge=1, le=100000, description="rooms open at once (503 past it)")
+    room_members: int = Field(500, ge=1, le=10000, description="students who may join one room (503 past it)")
+    room_state_bytes: int = Field(8192, ge=64, le=65536, description="largest state snapshot (413 past it)")
+    room_join_rate: int = Field(20, ge=1, le=100000, description="joins and unknown codes per client per minute "
+                                "(429 past it): codes cannot be guessed by brute force")
+    room_join_burst: int = Field(10, ge=1, le=100000, description="joins a client may make at once")
+    room_queue: int = Field(64, ge=1, le=10000, description="events waiting per student stream; past it the "
+                            "stream drops them and resyncs from the snapshot")
+    room_keepalive_s: float = Field(15.0, gt=0, le=300, description="a comment line on a quiet room stream this often")
     # The request models carry hard caps (app.schemas.LIMITS); these can only tighten them.
     max_text_length: int = Field(LIMITS["text"], ge=2, le=LIMITS["text"])
     max_hidden_size: int = Field(LIMITS["hidden_size"], ge=1, le=LIMITS["hidden_size"])

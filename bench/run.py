@@ -11,7 +11,8 @@ import sys
 
 import torch
 
-SUITES = ("bench.recurrent", "bench.attention", "bench.api", "bench.hardening", "bench.lab", "bench.pages")
+SUITES = ("bench.recurrent", "bench.attention", "bench.api", "bench.hardening", "bench.lab", "bench.pages",
+          "bench.rooms")
 
 
 def main() -> int:

@@ -24,13 +24,14 @@ from models.elman import ACTIVATIONS, ElmanCell
 from models.gru import GRUCell
 from models.init import init_recurrent
 from models.lstm import LSTMCell
+from models.sgru import SimpleGRUCell
 
-ARCHS = ("rnn", "lstm", "gru")
+ARCHS = ("rnn", "lstm", "gru", "sgru")  # sgru: the simplified GRU, one (update) gate
 
 
 @dataclass(frozen=True)
 class RecurrentConfig:
-    arch: str = "lstm"  # rnn | lstm | gru
+    arch: str = "lstm"  # rnn | lstm | gru | sgru
     vocab_size: int = 32
     hidden_size: int = 64
     layers: int = 1  # 1 to 3 stacked layers
@@ -62,6 +63,8 @@ class RecurrentConfig:
     def make_cell(self) -> Cell:
         if self.arch == "rnn":
             return ElmanCell(self.activation)
+        if self.arch == "sgru":
+            return SimpleGRUCell()
         return LSTMCell() if self.arch == "lstm" else GRUCell()
 
 
@@ -144,9 +147,9 @@ class CharRNN(nn.Module):
 
     def torch_layer(self, layer: int) -> nn.Module | None:
         """This layer as a one-layer torch.nn.RNN/LSTM/GRU sharing its weights (no copy), or None
-        where torch.nn has no such cell (the Elman RNN with sigmoid or linear activation)."""
+        where torch.nn has no such cell (the Elman RNN with sigmoid or linear activation, the simplified GRU)."""
         cfg = self.config
-        if cfg.arch == "rnn" and cfg.activation not in ("tanh", "relu"):
+        if cfg.arch == "sgru" or (cfg.arch == "rnn" and cfg.activation not in ("tanh", "relu")):
             return None
         W_ih, W_hh, b_ih, b_hh = self.weights(layer)
         kinds = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -196,6 +199,8 @@ def step_losses(logits: Tensor, tokens: Tensor) -> Tensor:
 def load_into_torch(model: CharRNN) -> nn.Module:
     """The equivalent torch.nn.RNN/LSTM/GRU with this model's recurrent weights."""
     cfg = model.config
+    if cfg.arch == "sgru":
+        raise ValueError("torch.nn has no simplified GRU (one update gate)")
     kwargs = dict(input_size=cfg.vocab_size, hidden_size=cfg.hidden_size, num_layers=cfg.layers)
     if cfg.arch == "rnn":
         if cfg.activation not in ("tanh", "relu"):

@@ -29,14 +29,14 @@ CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 ARCHS = {
     "transformer": (TransformerConfig, CausalTransformer),
     "seq2seq": (Seq2SeqConfig, Seq2Seq),
-    **{arch: (RecurrentConfig, CharRNN) for arch in ("rnn", "lstm", "gru")},
+    **{arch: (RecurrentConfig, CharRNN) for arch in ("rnn", "lstm", "gru", "sgru")},
 }
 
 
 @dataclass(frozen=True)
 class CheckpointInfo:
     name: str
-    arch: str  # transformer | seq2seq | rnn | lstm | gru
+    arch: str  # transformer | seq2seq | rnn | lstm | gru | sgru
     description: dict[str, str]  # {"ko": ..., "en": ...}, one or two sentences for a menu
 
 

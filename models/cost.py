@@ -4,8 +4,8 @@ A trace is a forward pass over the T characters plus the backward analysis, and 
 the expensive one because it asks for the whole T x T gradient-flow matrix, one row per loss term.
 Counted as the engine computes (dense kernels, masked entries included), per architecture:
 
-Recurrent (G gate blocks: RNN 1, GRU 3, LSTM 4; C state components: h, plus c for the LSTM; L layers of
-H units; a one-hot input of V characters; models.bptt and models.jacobian):
+Recurrent (G gate blocks: RNN 1, simplified GRU 2, GRU 3, LSTM 4; C state components: h, plus c for the LSTM;
+L layers of H units; a one-hot input of V characters; models.bptt and models.jacobian):
     forward      T * sum_l G H (in_l + H)  +  T H V              in_0 = V, in_l = H above
     rows         R = T (T + 1) / 2: at step s the rows t = s..T-1 are alive in the BPTT sweep
     flow         R * (L C H^2 + (L - 1) G H^2)                   one regrouped step per row and layer,
@@ -33,8 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GATE_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}
-STATE_COMPONENTS = {"rnn": 1, "gru": 1, "lstm": 2}
+GATE_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4, "sgru": 2}
+STATE_COMPONENTS = {"rnn": 1, "gru": 1, "lstm": 2, "sgru": 1}
 LANCZOS_PRODUCTS = 32  # typical Lanczos iterations per step (models.jacobian: 24 to 35, at most 96)
 ROWS_PER_GROUP = 16  # models.transformer_flow.ROWS_PER_GROUP
 

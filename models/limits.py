@@ -8,7 +8,7 @@ from __future__ import annotations
 
 MAX_TEXT = 256  # characters in one traced sequence (T); the T x T gradient matrix grows as T^2
 MAX_HIDDEN = 256  # units per recurrent layer
-LAYERS = {"rnn": 3, "lstm": 3, "gru": 3, "transformer": 4}  # stacked layers, per architecture
+LAYERS = {"rnn": 3, "lstm": 3, "gru": 3, "sgru": 3, "transformer": 4}  # stacked layers, per architecture
 D_MODEL = (8, 256)  # Transformer width
 HEADS = (1, 8)  # attention heads (they must divide d_model)
 D_FF = (8, 1024)  # Transformer feed-forward width

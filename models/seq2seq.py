@@ -334,3 +334,8 @@ def accuracy_by_length(
                 "character": float((pred == out).float().mean()),
             }
     return result
+
+
+# what one request may ask of the accuracy measurement (app.seq2seq reads these)
+ACCURACY_STRINGS = (1, 200)  # held-out strings per length
+ACCURACY_LENGTH_STRIDE = 2  # lengths 2, 4, ..., max_len

@@ -2,7 +2,7 @@
 # Set up everything the app and its tests need on a fresh Debian machine with Python 3.11:
 # a virtual environment, the CPU build of torch, the project, local copies of the front-end assets.
 # With --browser it also installs Debian's chromium (and a CJK font, so Korean text renders in
-# screenshots) for the browser tests.
+# screenshots) for the browser tests, and redis-server for the classroom rooms' Redis tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ MISSING=""
 if [ "$BROWSER" = 1 ]; then
     [ -x "$CHROMIUM" ] || MISSING="chromium"
     dpkg -s fonts-noto-cjk >/dev/null 2>&1 || MISSING="$MISSING fonts-noto-cjk"
+    # tests/app/test_rooms_redis.py starts a real Redis on a free loopback port
+    command -v redis-server >/dev/null 2>&1 || MISSING="$MISSING redis-server"
     if [ -n "$MISSING" ] && [ "$(id -u)" != 0 ]; then
         echo "setup: the browser tests need Debian packages that are missing: ${MISSING# }" >&2
         echo "setup: install them once with:  sudo apt-get install -y ${MISSING# }" >&2

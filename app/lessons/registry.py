@@ -71,6 +71,10 @@ def request_model(source: str):
         from app import lm
     except ImportError:
         return None
+    if source == "seq2seq":  # POST /api/seq2seq/trace's body (app.seq2seq)
+        from app.seq2seq import Seq2SeqBody
+
+        return Seq2SeqBody
     return {"sample": getattr(lm, "SampleBody", None), "ar": getattr(lm, "ARQuery", None)}.get(source)
 
 
@@ -87,7 +91,7 @@ def _request_specs(source: str) -> dict[str, dict[str, Any]]:
         main = next((o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"), prop)
         kind = main.get("type")
         spec: dict[str, Any] = {"type": kind, "default": field.default,
-                                "widget": "text" if kind == "string" else "number",
+                                "widget": {"string": "text", "boolean": "checkbox"}.get(kind, "number"),
                                 "nullable": any(o.get("type") == "null" for o in prop.get("anyOf", []))}
         for key, out in (("minimum", "min"), ("maximum", "max"), ("maxLength", "max_length"),
                          ("minLength", "min_length")):
@@ -95,7 +99,11 @@ def _request_specs(source: str) -> dict[str, dict[str, Any]]:
                 spec[out] = main[key]
         if kind == "number":
             spec["step"] = 0.05
-        if name == "checkpoint":
+        if name == "checkpoint" and source == "seq2seq":
+            from app.seq2seq import seq2seq_checkpoints
+
+            spec |= {"widget": "select", "choices": list(seq2seq_checkpoints())}
+        elif name == "checkpoint":
             from app.lm import lm_checkpoints
 
             spec |= {"widget": "select", "choices": list(lm_checkpoints())}
@@ -106,7 +114,7 @@ def _request_specs(source: str) -> dict[str, dict[str, Any]]:
 def control_specs(arch: str) -> dict[str, dict[str, Any]]:
     """The widgets a learner gets for the knobs of `arch` (limits for that architecture on this server):
     name -> {widget, type, default, nullable, min, max, step, choices ...}."""
-    if arch in ("sample", "ar"):
+    if arch in ("sample", "ar", "seq2seq"):
         return _request_specs(arch)
     from app.settings import get_settings
 

@@ -25,7 +25,7 @@ _UNPROCESSABLE = {422: {"description": "a knob is out of range or inconsistent; 
 @router.get("/architectures")
 def get_architectures(settings: SettingsDep) -> dict[str, Any]:
     """Every architecture with every knob that applies to it: type, default, limits, choices."""
-    available = {"rnn": True, "lstm": True, "gru": True, "transformer": transformer_module() is not None}
+    available = {"rnn": True, "lstm": True, "gru": True, "sgru": True, "transformer": transformer_module() is not None}
     return {
         "architectures": [
             {"arch": arch, "available": ok, "knobs": knob_specs(arch, settings, checkpoints_for(arch))}

@@ -66,7 +66,7 @@ def test_each_start_command_serves_the_api(command):
                 assert process.poll() is None, process.stderr.read().decode()
                 assert time.monotonic() < deadline, "the server did not come up"
                 time.sleep(0.2)
-        assert [a["arch"] for a in response.json()["architectures"]] == ["rnn", "lstm", "gru", "transformer"]
+        assert [a["arch"] for a in response.json()["architectures"]] == ["rnn", "lstm", "gru", "sgru", "transformer"]
     finally:
         process.terminate()
         process.wait(timeout=15)

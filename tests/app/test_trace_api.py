@@ -141,7 +141,7 @@ def test_knobs_that_do_not_apply_share_one_computation(client):
 
 def test_architectures_lists_every_knob_with_type_default_and_limits(client):
     archs = {a["arch"]: a for a in client.get("/api/architectures").json()["architectures"]}
-    assert set(archs) == {"rnn", "lstm", "gru", "transformer"}
+    assert set(archs) == {"rnn", "lstm", "gru", "sgru", "transformer"}
     lstm = archs["lstm"]["knobs"]
     assert lstm["hidden_size"] == {"type": "integer", "nullable": False, "default": 64, "min": 1, "max": 256,
                                    "description": "units per layer", "widget": "number"}

@@ -30,7 +30,7 @@ BAD = [
     ({"arch": "rnn", "spectral_norm": 11}, "spectral_norm", "less than or equal to 10"),
     ({"arch": "rnn", "spectral_norm": -0.5}, "spectral_norm", "greater than or equal to 0"),
     ({"arch": "rnn", "activation": "gelu"}, "activation", "'tanh', 'relu', 'sigmoid' or 'linear'"),
-    ({"arch": "cnn"}, "arch", "'rnn', 'lstm', 'gru' or 'transformer'"),
+    ({"arch": "cnn"}, "arch", "'rnn', 'lstm', 'gru', 'sgru' or 'transformer'"),
     ({"forget_bias": 11}, "forget_bias", "less than or equal to 10"),
     ({"arch": "transformer", "heads": 9}, "heads", "less than or equal to 8"),
     ({"arch": "transformer", "d_model": 512}, "d_model", "less than or equal to 256"),

@@ -57,6 +57,12 @@ def grad_ratio(p: Payload, args: dict, pb: Payload | None = None) -> dict:
     return out
 
 
+def c_path_ratio(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    T, bw = _T(p), p["backward"]
+    f, t = resolve_step(args.get("from", "last"), T), resolve_step(args.get("to", 0), T)
+    return {"value": _ratio(bw["grad_flow_c"][f][t], bw["grad_flow"][f][t])}
+
+
 def grad_at_distance(p: Payload, args: dict, pb: Payload | None = None) -> dict:
     T, G, d = _T(p), p["backward"]["grad_flow"], args.get("d", 1)
     out = {"value": _mean([G[t][t - d] for t in range(d, T - 1)])}
@@ -233,9 +239,29 @@ def lab_distance_ratio(p: Payload, args: dict, pb: Payload | None = None) -> dic
     return {"value": _ratio(b, a)}
 
 
+def seq2seq_alignment_hits(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    """Source "seq2seq" (POST /api/seq2seq/trace's body): the share of output characters whose largest
+    weight sits on the source position the task copies from; None without attention."""
+    steps = [s for s in p["steps"] if s["aligned"] is not None]
+    if not p["attention"] or not steps:
+        return {"value": None}
+    hits = sum(max(range(len(s["weights"])), key=lambda j: (s["weights"][j], -j)) == s["aligned"] for s in steps)
+    return {"value": hits / len(steps)}
+
+
+def seq2seq_accuracy(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    """Source "seq2seq": from GET /api/seq2seq/accuracy (p["accuracy"]), the share right at `length`."""
+    acc = p["accuracy"]
+    n = args.get("length", p["J"])
+    model = next(m for m in acc["models"] if m["checkpoint"] == args.get("checkpoint", p["checkpoint"]))
+    measure = "character" if args.get("measure") == "character" else "sequence"
+    return {"value": model[measure][acc["lengths"].index(n)] if n in acc["lengths"] else None}
+
+
 TWINS: dict[str, Callable[..., dict]] = {
-    f.__name__: f for f in (grad_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine,
+    f.__name__: f for f in (grad_ratio, c_path_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine,
                             clip_ratio, first_overflow, grad_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab,
                             sentence_prob, prob_ratio_ab, state_gap_ab, jacobian_max, sample_argmax_share,
-                            ar_unseen_share, ar_loss_ratio, lab_below_baseline, lab_distance_ratio)
+                            ar_unseen_share, ar_loss_ratio, lab_below_baseline, lab_distance_ratio,
+                            seq2seq_alignment_hits, seq2seq_accuracy)
 }

@@ -41,6 +41,13 @@ LAB_TIMEOUT_MS = 120_000  # a lesson's lab figure: its runs train on this server
 @lru_cache(maxsize=256)
 def _fetch(base: str, source: str, knobs_json: str) -> dict:
     """The API's own answer for a figure's knobs: POST /api/trace, POST /api/sample or GET /api/ar."""
+    if source == "seq2seq":  # the trace, and the accuracy of its task's checkpoints (as sources/seq2seq.js)
+        request = urllib.request.Request(f"{base}/api/seq2seq/trace", data=knobs_json.encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            body = json.loads(r.read())
+        with urllib.request.urlopen(f"{base}/api/seq2seq/accuracy?task={body['task']}", timeout=60) as r:
+            return {**body, "accuracy": json.loads(r.read())}
     if source == "ar":
         query = urllib.parse.urlencode({k: v for k, v in json.loads(knobs_json).items() if v is not None})
         request = urllib.request.Request(f"{base}/api/ar?{query}")

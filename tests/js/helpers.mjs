@@ -38,7 +38,7 @@ export function strings(lang) {
 
 export const theme = themeFromCss(readFileSync(join(ROOT, "static", "css", "concepts.css"), "utf8"), { family: "sans-serif" });
 
-export const FIXTURES = ["rnn-tanh", "rnn-relu", "rnn-overflow", "rnn-cut", "lstm", "gru", "transformer"];
+export const FIXTURES = ["rnn-tanh", "rnn-relu", "rnn-overflow", "rnn-cut", "lstm", "gru", "sgru", "transformer"];
 
 /* A view at the end of the backward pass (everything revealed). */
 export function backwardEnd(trace, extra) {

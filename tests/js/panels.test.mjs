@@ -26,7 +26,7 @@ test("every panel of the contract is a module with id, reads, archs, figure and 
     assert.ok(p, `panels/${id}.js`);
     assert.equal(p.id, id);
     assert.ok(Array.isArray(p.reads) && p.reads.length, `${id}.reads`);
-    assert.ok(Array.isArray(p.archs) && p.archs.every((a) => ["rnn", "lstm", "gru", "transformer"].includes(a)), `${id}.archs`);
+    assert.ok(Array.isArray(p.archs) && p.archs.every((a) => ["rnn", "lstm", "gru", "sgru", "transformer"].includes(a)), `${id}.archs`);
     assert.equal(typeof p.key, "function", `${id}.key: redraw only when what it shows changes`);
     assert.equal(typeof p.figure, "function");
     assert.equal(typeof p.describe, "function");
@@ -286,7 +286,8 @@ test("the compare panel draws the four curves and the RNN's theory line, clipped
   const src = new CompareSource({ arch: "lstm", text: "x" });
   const trace = { ...src.trace, summaries, ready: true, done: true };
   const fig = panels.compare.figure(trace, forwardAt(0), ko, theme, BOX);
-  assert.deepEqual(fig.data.slice(0, 4).map((d) => d.meta), ["rnn", "lstm", "gru", "transformer"]);
+  // no summary for the simplified GRU here: it is listed, marked unavailable
+  assert.deepEqual(fig.data.slice(0, 5).map((d) => d.meta), ["rnn", "lstm", "gru", "sgru", "transformer"]);
   assert.equal(fig.layout.yaxis.type, "log");
   assert.ok(byMeta(fig, "theory"));
   assert.match(panels.compare.describe(trace, forwardAt(0), ko), /^거리 d = \d+에서:/);

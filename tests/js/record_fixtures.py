@@ -26,6 +26,7 @@ FIXTURES = {
     "rnn-cut": {"arch": "rnn", "text": "hello world", "hidden_size": 3, "truncation": 4},
     "lstm": {"arch": "lstm", "text": "hello", "hidden_size": 3, "layers": 2, "forget_bias": 1.0},
     "gru": {"arch": "gru", "text": "hello", "hidden_size": 3, "layers": 2},
+    "sgru": {"arch": "sgru", "text": "hello", "hidden_size": 3, "layers": 2},
     "transformer": {"arch": "transformer", "text": "hello", "d_model": 8, "heads": 2, "d_ff": 8, "layers": 1},
 }
 

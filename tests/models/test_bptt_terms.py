@@ -41,13 +41,14 @@ CASES = [
     (dict(arch="rnn", activation="tanh", hidden_size=7, layers=2, seed=7), 3),
     (dict(arch="lstm", hidden_size=6, layers=2, seed=8), 3),
     (dict(arch="gru", hidden_size=6, layers=2, seed=9), 3),
+    (dict(arch="sgru", hidden_size=6, layers=2, seed=10), 3),
 ]
 
 
 @pytest.mark.parametrize(
     "knobs, k",
     CASES,
-    ids=["rnn-tanh", "rnn-relu-2", "lstm", "lstm-2", "gru", "gru-3", "rnn-2-k3", "lstm-2-k3", "gru-2-k3"],
+    ids=["rnn-tanh", "rnn-relu-2", "lstm", "lstm-2", "gru", "gru-3", "rnn-2-k3", "lstm-2-k3", "gru-2-k3", "sgru-2-k3"],
 )
 def test_own_loss_and_future_terms_equal_separate_backward_passes(knobs, k):
     text = TEXT[:16]

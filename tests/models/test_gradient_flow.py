@@ -42,8 +42,9 @@ def autograd_flow(knobs: dict, text: str, truncation: int | None = None):
         dict(arch="rnn", activation="sigmoid", hidden_size=7, layers=2, seed=2),
         dict(arch="lstm", hidden_size=8, layers=2, seed=3),
         dict(arch="gru", hidden_size=6, layers=3, seed=4),
+        dict(arch="sgru", hidden_size=6, layers=2, seed=5),
     ],
-    ids=["rnn-tanh", "rnn-sigmoid-2", "lstm-2", "gru-3"],
+    ids=["rnn-tanh", "rnn-sigmoid-2", "lstm-2", "gru-3", "sgru-2"],
 )
 def test_flow_matrix_and_step_norms_equal_separate_backward_passes(knobs):
     text = TEXT[:18]

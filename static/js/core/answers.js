@@ -71,6 +71,20 @@ export function grad_ratio(trace, args = {}) {
   return out;
 }
 
+/** LSTM: ||dL_from/dc_to|| / ||dL_from/dh_to||, how much more of one loss's gradient reaches step `to`
+ *  through the cell state than through the hidden state (summary.grad_flow_c against grad_flow). */
+export function c_path_ratio(trace, args = {}) {
+  const T = lengthOf(trace);
+  const from = resolveStep(args.from ?? "last", T, "from");
+  const to = resolveStep(args.to ?? 0, T, "to");
+  if (to > from) fail(`to (${to}) comes after from (${from}): no gradient flows forward`);
+  if (from > T - 2) fail(`from = ${from}: step ${from} has no loss`);
+  const C = trace.summary?.grad_flow_c;
+  if (!Array.isArray(C) || !C.length) fail("no cell-state gradient: the model is not an LSTM");
+  const G = gradFlow(trace);
+  return { value: ratio(C[from][to], G[from][to]), parts: { from, to, through_c: C[from][to], through_h: G[from][to] } };
+}
+
 /** Mean over t of ||dL_t/dh_{t-d}||, t over the steps with a loss that reach d steps back;
  *  theory: the same mean of ||dL_t/dh_t|| (gamma sigma_max)^d. */
 export function grad_at_distance(trace, args = {}) {
@@ -286,6 +300,37 @@ export function ar_loss_ratio(trace) {
   return { value: s.ar_zero > 0 ? null : ratio(s.ar_loss, s.rnn_loss), parts };
 }
 
+// ---- source "seq2seq": the encoder-decoder's trace and accuracy (sources/seq2seq.js) ----
+
+/** Source "seq2seq": over the output characters (not EOS), the share whose largest weight a_ij sits on
+ *  the source position the task copies from (reverse: J-1-i); null without attention. */
+export function seq2seq_alignment_hits(trace) {
+  if (!trace.meta) fail("the encoder-decoder trace has not arrived");
+  const steps = (trace.steps || []).filter((s) => s.aligned !== null);
+  if (!trace.meta.attention || !steps.length) return { value: null, parts: { n: steps.length, hits: 0 } };
+  let hits = 0;
+  for (const s of steps) {
+    let best = 0;
+    s.weights.forEach((w, j) => { if (w > s.weights[best]) best = j; });
+    if (best === s.aligned) hits += 1;
+  }
+  return { value: hits / steps.length, parts: { n: steps.length, hits } };
+}
+
+/** Source "seq2seq": the share of held-out strings of input length `length` (default: the figure's
+ *  source length) that checkpoint `checkpoint` (default: the figure's) gets entirely right under greedy
+ *  decoding (`measure` "character": the share of characters); null when that length was not measured. */
+export function seq2seq_accuracy(trace, args = {}) {
+  const acc = trace.accuracy;
+  if (!trace.done || !acc || !trace.meta) fail("the accuracy has not been measured");
+  const name = args.checkpoint ?? trace.meta.checkpoint, n = args.length ?? trace.meta.J;
+  const model = acc.models.find((m) => m.checkpoint === name);
+  if (!model) fail(`${name} is not a ${acc.task} checkpoint`);
+  const k = acc.lengths.indexOf(n);
+  const measure = args.measure === "character" ? "character" : "sequence";
+  return { value: k < 0 ? null : model[measure][k], parts: { length: n, count: acc.count } };
+}
+
 // ---- source "lab": a lab figure's runs (pages/lesson.js LabSource, runs as lab/run-state.js builds them) ----
 
 function labRun(trace, index, name) {
@@ -383,8 +428,8 @@ export function computeAnswer(name, trace, args, traceB) {
 }
 
 export const ANSWERS = Object.freeze({
-  grad_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine, clip_ratio,
+  grad_ratio, c_path_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine, clip_ratio,
   first_overflow, grad_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab, sentence_prob, prob_ratio_ab,
   state_gap_ab, jacobian_max, sample_argmax_share, ar_unseen_share, ar_loss_ratio, lab_below_baseline,
-  lab_distance_ratio,
+  lab_distance_ratio, seq2seq_alignment_hits, seq2seq_accuracy,
 });

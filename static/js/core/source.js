@@ -38,11 +38,11 @@ export const API = Object.freeze({
   architectures: "/api/architectures",
 });
 
-export const ARCHS = ["rnn", "lstm", "gru", "transformer"];
+export const ARCHS = ["rnn", "lstm", "gru", "sgru", "transformer"];
 const EVENTS = ["meta", "forward", "backward", "summary", "done"];
 // what the stream's summary event keeps of payload.backward (app/serialize.py::summary_event)
 const SUMMARY_KEYS = ["loss", "grad_norm_before_clip", "grad_norm_after_clip", "param_grad_norm", "truncation", "cuts",
-                      "truncated_vs_full", "clip_mode", "clip_threshold", "pascanu"];
+                      "truncated_vs_full", "clip_mode", "clip_threshold", "pascanu", "grad_flow_c"];
 // per-step lists of payload.backward that the backward event carries as they are (when the API has them)
 const BACKWARD_PER_STEP = ["grad_h_local", "grad_h_future"];
 

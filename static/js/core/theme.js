@@ -11,9 +11,9 @@
 */
 
 export const COLOUR_NAMES = [
-  "input", "hidden", "cell", "gate-i", "gate-f", "candidate", "gate-o", "gate-r", "gate-z", "prob", "target",
+  "input", "hidden", "cell", "gate-i", "gate-f", "candidate", "gate-o", "gate-r", "gate-z", "gate-u", "prob", "target",
   "gradient", "grad-local", "grad-future", "bound", "jacobian", "clipped", "cut", "overflow", "attention",
-  "position", "negative", "current", "arch-rnn", "arch-lstm", "arch-gru", "arch-transformer",
+  "position", "negative", "current", "arch-rnn", "arch-lstm", "arch-gru", "arch-sgru", "arch-transformer",
   "ink", "muted", "faint", "paper", "wash",
 ];
 

@@ -30,13 +30,15 @@ import * as gradFlow from "../panels/grad-flow.js";
 import * as gradNorm from "../panels/grad-norm.js";
 import * as gradOneLoss from "../panels/grad-one-loss.js";
 import * as hidden from "../panels/hidden.js";
+import * as gradCH from "../panels/grad-c-h.js";
 import * as jacobian from "../panels/jacobian.js";
+import * as lstmCell from "../panels/lstm-cell.js";
 import * as positional from "../panels/positional.js";
 import * as probs from "../panels/probs.js";
 import * as strip from "../panels/strip.js";
 
-export const PANELS = Object.fromEntries([strip, hidden, gates, probs, equation, gradNorm, gradOneLoss, gradFlow, bpttTerms,
-                                          jacobian, clip, attention, positional, compare].map((p) => [p.id, p]));
+export const PANELS = Object.fromEntries([strip, hidden, gates, probs, equation, lstmCell, gradNorm, gradOneLoss, gradCH, gradFlow,
+                                          bpttTerms, jacobian, clip, attention, positional, compare].map((p) => [p.id, p]));
 
 const $ = (sel, root) => (root || document).querySelector(sel);
 const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));

@@ -30,6 +30,7 @@ import { labApi } from "../lab/client.js";
 import { runColours, runLabel } from "../lab/knobs.js";
 import { isLive, newRun } from "../lab/run-state.js";
 import { followRun } from "../lab/stream.js";
+import { Seq2SeqSource } from "../sources/seq2seq.js";
 
 // ---- pure helpers (unit-tested in tests/js/answers.test.mjs) ----
 
@@ -385,6 +386,7 @@ class LessonFigure {
     // redraw the figure once per arriving event (the page's one EventSource is left to a sample figure)
     if (this.kind === "trace") return sourceFor(knobs, { stream: false, lang: this.page.lang });
     if (this.kind === "lab") return new LabSource(this.spec.lab, { lang: this.page.lang, strings: this.page.strings });
+    if (this.kind === "seq2seq") return new Seq2SeqSource(knobs, { lang: this.page.lang }).start();
     return new LMSource(this.kind, knobs, { lang: this.page.lang }).start();
   }
 
@@ -416,7 +418,7 @@ class LessonFigure {
     }
     if (this.kind === "lab") this.wireLab();
     const bench = this.$("[data-bench]");
-    if (bench) bench.hidden = this.kind !== "trace";  // the bench traces; it does not sample
+    if (bench) bench.hidden = !["trace", "seq2seq"].includes(this.kind);  // the bench traces; it does not sample
     this.wireBar();
     this.wireControls();
     this.store.subscribe(() => this.onView());
@@ -535,7 +537,8 @@ class LessonFigure {
       this.describe();
       return;
     }
-    const forward = { trace: s.lesson_status_forward, sample: s.lesson_status_sample, ar: s.lesson_status_ar }[this.kind];
+    const forward = { trace: s.lesson_status_forward, sample: s.lesson_status_sample, ar: s.lesson_status_ar,
+                      seq2seq: s.lesson_status_seq2seq }[this.kind];
     const text = !this.steppable ? (this.done() ? "" : s.lesson_loading) : !T ? s.lesson_loading
       : v.phase === "forward" ? fmt(forward, { n: v.step, T }) : fmt(s.lesson_status_backward, { n: v.bstep, T });
     if (status.textContent !== text) status.textContent = text;
@@ -611,6 +614,7 @@ class LessonFigure {
   benchHref() {
     const v = this.store.state;
     const q = new URLSearchParams(knobQuery(this.knobs));
+    if (this.kind === "seq2seq") q.set("mode", "seq2seq");  // the bench's encoder-decoder mode
     q.set("phase", v.phase);
     q.set("step", String(v.step));
     q.set("bstep", String(v.bstep));

@@ -20,7 +20,7 @@ function note(theme, text) {
 /** The trained model in its architecture's colour (charlm-lstm -> arch-lstm); the counts are grey. */
 export function modelColour(checkpoint) {
   const arch = String(checkpoint || "").split("-").pop();
-  return ["rnn", "lstm", "gru", "transformer"].includes(arch) ? `arch-${arch}` : "prob";
+  return ["rnn", "lstm", "gru", "sgru", "transformer"].includes(arch) ? `arch-${arch}` : "prob";
 }
 
 export function current(trace, view) {

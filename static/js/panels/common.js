@@ -4,8 +4,8 @@
 import { fmt, isNum, rgba, showChar, wrap } from "../core/format.js";
 import { currentStep, lossIndex as viewLoss, revealed, shown } from "../core/view.js";
 
-export const RECURRENT = ["rnn", "lstm", "gru"];
-export const ALL = ["rnn", "lstm", "gru", "transformer"];
+export const RECURRENT = ["rnn", "lstm", "gru", "sgru"];
+export const ALL = ["rnn", "lstm", "gru", "sgru", "transformer"];
 
 const SUB = "₀₁₂₃₄₅₆₇₈₉";
 /* 29 -> "₂₉" (subscript digits, for L₂₉ and h₃ in one-line texts) */

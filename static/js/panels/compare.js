@@ -1,4 +1,4 @@
-/* Gradient against distance for the same text through RNN, LSTM, GRU and Transformer: the mean
+/* Gradient against distance for the same text through RNN, LSTM, GRU, the simplified GRU and Transformer: the mean
    ||dL_t/dh_{t-d}|| over every loss, from each architecture's summary (a CompareSource's trace:
    { meta: { arch }, summaries: { arch: summary }, failed: { arch: true }, ready }). For the Elman
    RNN, the theory line local * (gamma sigma_max)^d. */
@@ -10,8 +10,8 @@ export const id = "compare";
 export const reads = ["summaries"];
 export const archs = ALL;
 
-const DASH = { rnn: "solid", lstm: "dash", gru: "dot", transformer: "dashdot" };
-const SYMBOL = { rnn: "circle", lstm: "square", gru: "diamond", transformer: "triangle-up" };
+const DASH = { rnn: "solid", lstm: "dash", gru: "dot", sgru: "longdash", transformer: "dashdot" };
+const SYMBOL = { rnn: "circle", lstm: "square", gru: "diamond", sgru: "cross", transformer: "triangle-up" };
 
 export function key(trace) {
   return `${trace.version}|${trace.ready}`;
@@ -54,7 +54,7 @@ export function figure(trace, view, strings, theme, box) {
     }
   }
   const layout = baseLayout(theme, {
-    height: 400, showlegend: true, legend: legend({ y: -0.22 }),
+    height: 400, showlegend: true, legend: legend({ y: -0.3 }),  // below the axis title
     xaxis: { title: { text: strings.axis_distance }, fixedrange: true, zeroline: false }, yaxis,
     margin: { l: 80, r: 20, t: 20, b: 130 },
   });

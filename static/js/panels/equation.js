@@ -7,6 +7,8 @@
             c_t = f ⊙ c_{t-1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
      GRU    r, z = σ(W_i* x_t + b_i* + W_h* h_{t-1} + b_h*)
             n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t-1} + b_hn)),  h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+     sGRU   u, n = σ, tanh of (W_i* x_t + b_i* + W_h* h_{t-1} + b_h*),  h_t = u ⊙ n + (1 - u) ⊙ h_{t-1}
+            (the simplified GRU: one update gate u, no reset gate; its state c_t is h_t)
 
    In the backward phase: the BPTT step dL/dh_t = ∂L_t/∂h_t + (∂h_{t+1}/∂h_t)ᵀ dL/dh_{t+1} with the norm
    of each term. Returns { html }; its unit and layer pickers carry data-view, which core/figure.js wires. */
@@ -22,8 +24,8 @@ const sigmoid = (x) => 1 / (1 + Math.exp(-x));
 const relu = (x) => Math.max(0, x);
 export const ACTIVATIONS = { tanh: Math.tanh, relu, sigmoid, linear: (x) => x };
 const ACT_SYMBOL = { tanh: "tanh", relu: "relu", sigmoid: "σ", linear: "" };
-const GATE_ACT = { i: "sigmoid", f: "sigmoid", g: "tanh", o: "sigmoid", r: "sigmoid", z: "sigmoid", n: "tanh" };
-const GATE_COLOUR = { i: "gate-i", f: "gate-f", g: "candidate", o: "gate-o", r: "gate-r", z: "gate-z", n: "candidate" };
+const GATE_ACT = { i: "sigmoid", f: "sigmoid", g: "tanh", o: "sigmoid", r: "sigmoid", z: "sigmoid", u: "sigmoid", n: "tanh" };
+const GATE_COLOUR = { i: "gate-i", f: "gate-f", g: "candidate", o: "gate-o", r: "gate-r", z: "gate-z", u: "gate-u", n: "candidate" };
 
 export function key(trace, view) {
   const t = currentStep(view, trace);
@@ -80,7 +82,7 @@ export function cellEquations(trace, t, layer, j) {
                 terms: labelled(terms, ["W_ih", "b_ih", "W_hh", "b_hh"], x, layer === 0 ? column(trace, t, j) : null) });
     return { arch, rows };
   }
-  const gates = trace.meta.gates;  // torch's row-block order: LSTM i f g o, GRU r z n
+  const gates = trace.meta.gates;  // torch's row-block order: LSTM i f g o, GRU r z n, simplified GRU u n
   const value = {};
   gates.forEach((g, k) => {
     const row = k * H + j;
@@ -104,6 +106,11 @@ export function cellEquations(trace, t, layer, j) {
       { label: "i ⊙ g", value: value.i * value.g, detail: `${num(value.i, 4)} × ${num(value.g, 4)}` }] });
     rows.push({ name: "h", act: null, value: value.o * Math.tanh(c), trace: step.h[layer][j], terms: [
       { label: "o ⊙ tanh(cₜ)", value: value.o * Math.tanh(c), detail: `${num(value.o, 4)} × tanh(${num(c, 4)})` }] });
+  } else if (arch === "sgru") {
+    const h = value.u * value.n + (1 - value.u) * prevH;
+    rows.push({ name: "h", act: null, value: h, trace: step.h[layer][j], terms: [
+      { label: "u ⊙ n", value: value.u * value.n, detail: `${num(value.u, 4)} × ${num(value.n, 4)}` },
+      { label: "(1 − u) ⊙ hₜ₋₁", value: (1 - value.u) * prevH, detail: `(1 − ${num(value.u, 4)}) × ${num(prevH, 4)}` }] });
   } else {
     const h = (1 - value.z) * value.n + value.z * prevH;
     rows.push({ name: "h", act: null, value: h, trace: step.h[layer][j], terms: [

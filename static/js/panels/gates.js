@@ -1,4 +1,4 @@
-/* The gates, one heatmap row each: LSTM i f g o and the cell state c, GRU r z n. The names come from
+/* The gates, one heatmap row each: LSTM i f g o and the cell state c, GRU r z n, simplified GRU u n. The names come from
    the trace (meta.gates); g and n are tanh-valued candidates, the rest sigmoids in (0, 1). */
 
 import { fmt, num } from "../core/format.js";
@@ -6,7 +6,7 @@ import { stepColumns, baseLayout, currentShape, currentStep, diverging, layerOf,
 
 export const id = "gates";
 export const reads = ["meta.gates", "steps"];
-export const archs = ["lstm", "gru"];
+export const archs = ["lstm", "gru", "sgru"];
 
 const CANDIDATES = new Set(["g", "n"]);  // tanh-valued: a diverging scale, the candidate's colour
 

@@ -64,7 +64,7 @@ export function figure(trace, view, strings, theme, box) {
                 line: { color: C("bound"), width: 3, dash: "dash" }, hovertemplate: "bound %{y:.3e}<extra></extra>" });
     const marks = clippedMarks(x, clipped, yaxis, fmt(strings.bound_off_axis, { v: short(offAxisMax(boundY, clipped)) }), C("bound"));
     if (marks) data.push(marks);
-  } else if (arch === "lstm" || arch === "gru") {  // said once, in the legend
+  } else if (arch === "lstm" || arch === "gru" || arch === "sgru") {  // said once, in the legend
     data.push({ x: [null], y: [null], mode: "lines", name: strings.pascanu_na, meta: "bound-na",
                 line: { color: C("bound"), width: 3, dash: "dash" }, hoverinfo: "skip" });
   }
