@@ -182,6 +182,7 @@ def meta_event(payload: dict[str, Any]) -> dict[str, Any]:
         "gates": list(first["gates"]),
         "state_shape": list(np.shape(first["h"])) if "h" in first else None,
         "overflow": payload["overflow"],
+        **({"cost": payload["extra"]["cost"]} if "cost" in payload.get("extra", {}) else {}),  # Transformer: N^2 vs N
     }
 
 

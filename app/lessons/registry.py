@@ -75,6 +75,10 @@ def request_model(source: str):
         from app.seq2seq import Seq2SeqBody
 
         return Seq2SeqBody
+    if source == "shapes":  # the POST /api/shapes/* bodies in one, and the graph's shape (lesson 10)
+        from app.lessons.shapes_knobs import ShapesFigureKnobs
+
+        return ShapesFigureKnobs
     return {"sample": getattr(lm, "SampleBody", None), "ar": getattr(lm, "ARQuery", None)}.get(source)
 
 
@@ -99,7 +103,9 @@ def _request_specs(source: str) -> dict[str, dict[str, Any]]:
                 spec[out] = main[key]
         if kind == "number":
             spec["step"] = 0.05
-        if name == "checkpoint" and source == "seq2seq":
+        if "enum" in main:  # a Literal (the shapes figure's shape)
+            spec |= {"widget": "select", "choices": list(main["enum"])}
+        elif name == "checkpoint" and source == "seq2seq":
             from app.seq2seq import seq2seq_checkpoints
 
             spec |= {"widget": "select", "choices": list(seq2seq_checkpoints())}
@@ -114,7 +120,7 @@ def _request_specs(source: str) -> dict[str, dict[str, Any]]:
 def control_specs(arch: str) -> dict[str, dict[str, Any]]:
     """The widgets a learner gets for the knobs of `arch` (limits for that architecture on this server):
     name -> {widget, type, default, nullable, min, max, step, choices ...}."""
-    if arch in ("sample", "ar", "seq2seq"):
+    if arch in ("sample", "ar", "seq2seq", "shapes"):
         return _request_specs(arch)
     from app.settings import get_settings
 

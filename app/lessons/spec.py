@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Id = Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)
-SOURCES = ("trace", "sample", "ar", "lab", "seq2seq")
+SOURCES = ("trace", "sample", "ar", "lab", "seq2seq", "shapes")
 
 
 class Strict(BaseModel):
@@ -29,7 +29,7 @@ class SideLabels(Strict):
 
 class FigureSpec(Strict):
     id: str = Id
-    source: Literal["trace", "sample", "ar", "lab", "seq2seq"] = "trace"
+    source: Literal["trace", "sample", "ar", "lab", "seq2seq", "shapes"] = "trace"
     knobs: dict[str, Any] = Field(description="trace knobs (source trace), the sample/ar request's fields, or "
                                   "(source lab) a preset with overrides or a list of runs")
     controls: tuple[str, ...] = Field((), description="knobs the learner may change")

@@ -82,3 +82,19 @@ def test_characters_outside_a_checkpoints_vocabulary_are_a_422_on_text(client):
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", "text"] and "vocabulary" in error["msg"]
+
+
+def test_the_streams_meta_carries_the_cost_curves_of_layer_cost(client):
+    """The cost panel's numbers: models.transformer.layer_cost over the lengths, and at the text's length."""
+    events = parse_sse(client.get("/api/trace/stream", params=KNOBS).text)
+    meta = next(e["data"] for e in events if e["event"] == "meta")
+    cost = meta["cost"]
+    config = transformer.TransformerConfig(vocab_size=len(set(TEXT)), d_model=16, layers=2, heads=2, d_ff=32)
+    at_T = transformer.layer_cost(len(TEXT), config)
+    assert cost["T"] == len(TEXT) and cost["attention_macs"] == int(at_T["attention_macs"])
+    curves = transformer.layer_cost(np.asarray(cost["lengths"]), config)
+    for name in ("attention_macs", "recurrent_macs", "attention_memory"):
+        assert cost["curves"][name] == curves[name].tolist()
+    assert cost == client.post("/api/trace", json=KNOBS).json()["extra"]["cost"]  # the stream and the body agree
+    rnn_meta = parse_sse(client.get("/api/trace/stream", params={"arch": "rnn", "text": TEXT}).text)[0]["data"]
+    assert "cost" not in rnn_meta

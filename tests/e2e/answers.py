@@ -258,10 +258,36 @@ def seq2seq_accuracy(p: Payload, args: dict, pb: Payload | None = None) -> dict:
     return {"value": model[measure][acc["lengths"].index(n)] if n in acc["lengths"] else None}
 
 
+def attention_lookback(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    """Transformer: step - argmax_s A[layer][head][step][s] over s <= step (ties: the earliest s)."""
+    t = resolve_step(args.get("step", -1), _T(p))
+    layers = p["steps"][t]["attention"]
+    row = layers[args.get("layer", len(layers) - 1)][args.get("head", 0)][: t + 1]
+    return {"value": t - max(range(len(row)), key=lambda s: (row[s], -s))}
+
+
+def shapes_name_gain(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    """Source "shapes" (the POST /api/shapes/* bodies): the bi tagger's gain at `at`, by default the first
+    character it tags B."""
+    tag = p["tag"]
+    b = tag["tags"].index("B")
+    i = args.get("at", tag["bi"]["tags"].index(b) if b in tag["bi"]["tags"] else -1)
+    return {"value": tag["gain"][i] if 0 <= i < len(tag["chars"]) else None}
+
+
+def shapes_padding_distance(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    """Source "shapes": a sentence's (default: the shortest) last state run `way` (default no_mask), its
+    distance from the packed run's."""
+    pad = p["padding"]
+    k = args.get("sentence", pad["lengths"].index(min(pad["lengths"])))
+    return {"value": pad[args.get("way", "no_mask")]["distance_to_packed"][k]}
+
+
 TWINS: dict[str, Callable[..., dict]] = {
-    f.__name__: f for f in (grad_ratio, c_path_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine,
-                            clip_ratio, first_overflow, grad_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab,
-                            sentence_prob, prob_ratio_ab, state_gap_ab, jacobian_max, sample_argmax_share,
+    f.__name__: f for f in (grad_ratio, c_path_ratio, grad_at_distance, future_share, prob_of_target, saturation,
+                            truncated_cosine, clip_ratio, first_overflow, grad_ratio_ab, grad_norm_at, mean_loss,
+                            mean_loss_ab, sentence_prob, prob_ratio_ab, state_gap_ab, jacobian_max, sample_argmax_share,
                             ar_unseen_share, ar_loss_ratio, lab_below_baseline, lab_distance_ratio,
-                            seq2seq_alignment_hits, seq2seq_accuracy)
+                            seq2seq_alignment_hits, seq2seq_accuracy, attention_lookback,
+                            shapes_name_gain, shapes_padding_distance)
 }

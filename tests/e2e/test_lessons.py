@@ -48,6 +48,18 @@ def _fetch(base: str, source: str, knobs_json: str) -> dict:
             body = json.loads(r.read())
         with urllib.request.urlopen(f"{base}/api/seq2seq/accuracy?task={body['task']}", timeout=60) as r:
             return {**body, "accuracy": json.loads(r.read())}
+    if source == "shapes":  # the three bodies sources/shapes.js posts (its bodies())
+        knobs = json.loads(knobs_json)
+        batch = {k: knobs[k] for k in ("sentences", "labels") if knobs.get(k) is not None}
+        out = {}
+        for name, body in (("tag", {"sentence": knobs.get("sentence")}), ("classify", {"sentence": knobs.get("sentence")}),
+                           ("padding", batch if "sentences" in knobs else {})):
+            body = {k: v for k, v in body.items() if v is not None}
+            request = urllib.request.Request(f"{base}/api/shapes/{name}", data=json.dumps(body).encode(), method="POST",
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=60) as r:
+                out[name] = json.loads(r.read())
+        return out
     if source == "ar":
         query = urllib.parse.urlencode({k: v for k, v in json.loads(knobs_json).items() if v is not None})
         request = urllib.request.Request(f"{base}/api/ar?{query}")

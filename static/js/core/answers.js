@@ -300,6 +300,22 @@ export function ar_loss_ratio(trace) {
   return { value: s.ar_zero > 0 ? null : ratio(s.ar_loss, s.rnn_loss), parts };
 }
 
+/** Transformer: how many positions back query `step` of `layer`'s `head` puts its largest weight,
+ *  step - argmax_s A[layer][head][step][s] over s <= step (ties: the earliest s). */
+export function attention_lookback(trace, args = {}) {
+  const T = lengthOf(trace);
+  const t = resolveStep(args.step ?? -1, T);
+  const layers = trace.steps[t]?.attention;
+  if (!layers) fail("the trace has no attention weights (arch must be transformer)");
+  const layer = args.layer ?? layers.length - 1, head = args.head ?? 0;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= layers.length) fail(`layer = ${layer}: the model has ${layers.length} layers`);
+  if (!Number.isInteger(head) || head < 0 || head >= layers[layer].length) fail(`head = ${head}: the layer has ${layers[layer].length} heads`);
+  const row = layers[layer][head];
+  let best = 0;
+  for (let s = 1; s <= t && s < row.length; s++) if (row[s] > row[best]) best = s;
+  return { value: t - best, parts: { step: t, key: best, weight: row[best] } };
+}
+
 // ---- source "seq2seq": the encoder-decoder's trace and accuracy (sources/seq2seq.js) ----
 
 /** Source "seq2seq": over the output characters (not EOS), the share whose largest weight a_ij sits on
@@ -329,6 +345,36 @@ export function seq2seq_accuracy(trace, args = {}) {
   const k = acc.lengths.indexOf(n);
   const measure = args.measure === "character" ? "character" : "sequence";
   return { value: k < 0 ? null : model[measure][k], parts: { length: n, count: acc.count } };
+}
+
+// ---- source "shapes": the tagger, the classifier and the padding demo (sources/shapes.js, lesson 10) ----
+
+/** Source "shapes": the index of the first character the bidirectional tagger tags B (a name begins). */
+function firstNameStart(tag) {
+  const b = tag.tags.indexOf("B");
+  return tag.bi.tags.indexOf(b);
+}
+
+/** Source "shapes": the gain p_bi - p_uni (of the tag the bidirectional tagger chose) at character `at`
+ *  (default: the first character tagged B); null when the sentence has no name. */
+export function shapes_name_gain(trace, args = {}) {
+  const tag = trace.tag;
+  if (!trace.done || !tag) fail("the tagger has not answered");
+  const i = args.at ?? firstNameStart(tag);
+  if (i < 0 || i >= tag.chars.length) return { value: null, parts: { at: i } };
+  const k = tag.bi.tags[i];
+  return { value: tag.gain[i], parts: { at: i, char: tag.chars[i], bi: tag.bi.probs[i][k], uni: tag.uni.probs[i][k] } };
+}
+
+/** Source "shapes": the distance (L2) of one sentence's last hidden state, run the way `way` (default
+ *  "no_mask"), from the packed run's; the sentence is `sentence` (default: the shortest of the batch). */
+export function shapes_padding_distance(trace, args = {}) {
+  const p = trace.padding;
+  if (!trace.done || !p) fail("the padding demo has not answered");
+  let k = args.sentence;
+  if (k === undefined) k = p.lengths.indexOf(Math.min(...p.lengths));
+  const way = args.way ?? "no_mask";
+  return { value: p[way].distance_to_packed[k], parts: { sentence: k, length: p.lengths[k], padded: p.padded_length } };
 }
 
 // ---- source "lab": a lab figure's runs (pages/lesson.js LabSource, runs as lab/run-state.js builds them) ----
@@ -432,4 +478,5 @@ export const ANSWERS = Object.freeze({
   first_overflow, grad_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab, sentence_prob, prob_ratio_ab,
   state_gap_ab, jacobian_max, sample_argmax_share, ar_unseen_share, ar_loss_ratio, lab_below_baseline,
   lab_distance_ratio, seq2seq_alignment_hits, seq2seq_accuracy,
+  shapes_name_gain, shapes_padding_distance, attention_lookback,
 });

@@ -99,6 +99,7 @@ export function fromPayload(payload) {
     state_shape: first.h ? [first.h.length, first.h[0].length] : null,
     overflow: payload.overflow,
   };
+  if (payload.extra && payload.extra.cost) meta.cost = payload.extra.cost;  // Transformer: per-layer cost against length
   const bound = bw.pascanu && bw.pascanu.bound ? bw.pascanu.bound : null;
   const cuts = new Set(bw.cuts || []);
   const back = [];
@@ -216,7 +217,13 @@ export class TraceSource {
       this.fail(r.status, detail);
       return;
     }
-    const payload = await r.json();
+    let payload;
+    try {
+      payload = await r.json();
+    } catch (err) {  // released (aborted) while the body was still arriving, or a cut connection
+      if (this.status !== "closed") this.fail(0, null);
+      return;
+    }
     if (this.status === "closed") return;
     this.trace = fromPayload(payload);
     this.status = "done";

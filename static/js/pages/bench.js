@@ -24,6 +24,7 @@ import * as bpttTerms from "../panels/bptt-terms.js";
 import * as clip from "../panels/clip.js";
 import { overflowSummary, top } from "../panels/common.js";
 import * as compare from "../panels/compare.js";
+import * as cost from "../panels/cost.js";
 import * as equation from "../panels/equation.js";
 import * as gates from "../panels/gates.js";
 import * as gradFlow from "../panels/grad-flow.js";
@@ -38,7 +39,7 @@ import * as probs from "../panels/probs.js";
 import * as strip from "../panels/strip.js";
 
 export const PANELS = Object.fromEntries([strip, hidden, gates, probs, equation, lstmCell, gradNorm, gradOneLoss, gradCH, gradFlow,
-                                          bpttTerms, jacobian, clip, attention, positional, compare].map((p) => [p.id, p]));
+                                          bpttTerms, jacobian, clip, attention, positional, cost, compare].map((p) => [p.id, p]));
 
 const $ = (sel, root) => (root || document).querySelector(sel);
 const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));

@@ -31,6 +31,7 @@ import { runColours, runLabel } from "../lab/knobs.js";
 import { isLive, newRun } from "../lab/run-state.js";
 import { followRun } from "../lab/stream.js";
 import { Seq2SeqSource } from "../sources/seq2seq.js";
+import { ShapesSource } from "../sources/shapes.js";
 
 // ---- pure helpers (unit-tested in tests/js/answers.test.mjs) ----
 
@@ -387,6 +388,7 @@ class LessonFigure {
     if (this.kind === "trace") return sourceFor(knobs, { stream: false, lang: this.page.lang });
     if (this.kind === "lab") return new LabSource(this.spec.lab, { lang: this.page.lang, strings: this.page.strings });
     if (this.kind === "seq2seq") return new Seq2SeqSource(knobs, { lang: this.page.lang }).start();
+    if (this.kind === "shapes") return new ShapesSource(knobs, { lang: this.page.lang }).start();
     return new LMSource(this.kind, knobs, { lang: this.page.lang }).start();
   }
 
@@ -538,7 +540,7 @@ class LessonFigure {
       return;
     }
     const forward = { trace: s.lesson_status_forward, sample: s.lesson_status_sample, ar: s.lesson_status_ar,
-                      seq2seq: s.lesson_status_seq2seq }[this.kind];
+                      seq2seq: s.lesson_status_seq2seq, shapes: s.lesson_status_shapes }[this.kind];
     const text = !this.steppable ? (this.done() ? "" : s.lesson_loading) : !T ? s.lesson_loading
       : v.phase === "forward" ? fmt(forward, { n: v.step, T }) : fmt(s.lesson_status_backward, { n: v.bstep, T });
     if (status.textContent !== text) status.textContent = text;
@@ -992,6 +994,8 @@ function boot() {
     const page = new LessonPage(lesson, config);
     window.unrolledLesson = page;  // for the browser tests and the console
     page.start();
+    // a classroom room: the "open a class" button, or following/teaching the room in ?room= (rooms/lesson-room.js)
+    import("../rooms/lesson-room.js").then((m) => m.attachRoom(page));
   }
   const index = document.getElementById("lesson-index");
   if (index) startIndex(index);

@@ -38,7 +38,7 @@ export function figure(trace, view, strings, theme, box) {
   if (!any) annotations.push(centerNote(view.phase === "backward" && !shown(view, trace).nb ? strings.backward_wait : strings.no_data, theme, box));
   const layout = baseLayout(theme, {
     height: 400, showlegend: true, legend: legend(), annotations, shapes: currentShape(trace, view, theme),
-    yaxis: logAxis([...yh, ...yc], { title: { text: strings.axis_norm } }), xaxis: tokenAxis(trace, box),
+    yaxis: logAxis([...yh, ...yc], { title: { text: strings.axis_norm } }), xaxis: tokenAxis(trace, box, { title: { text: strings.axis_source_step } }),
   });
   return { data, layout };
 }

@@ -62,38 +62,38 @@ export function figure(trace, view, strings, theme) {
   const v = cellValues(trace, t, layer, j);
   const C = (n) => theme.colour(n);
   const cell = C("cell"), ink = C("muted");
-  const beltY = 60, mulX = 250, addX = 450, gateY = 220, outX = 640;
+  const beltY = 60, mulX = 150, addX = 375, iX = 300, gX = 450, outX = 600, gateY = 220;
   const parts = [
-    // the conveyor belt: c_{t−1} → ⊗ f → ⊕ i⊙g → c_t
-    `<rect x="40" y="${beltY - 14}" width="${outX - 20}" height="28" rx="14" class="lc-belt" style="fill:${escapeHtml(cell)}"/>`,
-    txt(30, beltY - 24, `c${sub(t - 1 < 0 ? 0 : t - 1)}${t === 0 ? " (0)" : ""}`, "lc-label", cell, "start"),
+    // the conveyor belt: c_{t−1} → × f → + i⊙g → c_t
+    `<rect x="20" y="${beltY - 14}" width="${outX + 40}" height="28" rx="14" class="lc-belt" style="fill:${escapeHtml(cell)}"/>`,
+    txt(20, beltY - 24, `c${sub(Math.max(0, t - 1))}${t === 0 ? " = 0" : ""}`, "lc-label", cell, "start"),
     txt(70, beltY + 5, num(v.cPrev, 3), "lc-belt-num", null),
-    txt(350, beltY - 24, strings.lstm_belt, "lc-label", cell),
+    txt(mulX + 110, beltY - 24, strings.lstm_belt, "lc-label", cell),
     `<circle cx="${mulX}" cy="${beltY}" r="20" class="lc-op" style="stroke:${escapeHtml(C("gate-f"))}"/>`, txt(mulX, beltY + 7, "×", "lc-op-sym", C("gate-f")),
-    txt(mulX + 60, beltY + 5, num(v.keep, 3), "lc-belt-num", null),
+    txt(mulX + 70, beltY + 5, num(v.keep, 3), "lc-belt-num", null),
     `<circle cx="${addX}" cy="${beltY}" r="20" class="lc-op" style="stroke:${escapeHtml(C("candidate"))}"/>`, txt(addX, beltY + 7, "+", "lc-op-sym", C("candidate")),
-    txt(outX - 30, beltY + 5, num(v.c, 3), "lc-belt-num", null),
-    txt(outX + 20, beltY - 24, `c${sub(t)}`, "lc-label", cell, "end"),
+    txt(outX - 90, beltY + 5, num(v.c, 3), "lc-belt-num", null),
+    txt(outX + 60, beltY - 24, `c${sub(t)}`, "lc-label", cell, "end"),
     // wires from the gates up to the belt
     line(mulX, gateY - 33, mulX, beltY + 20, C("gate-f")),
-    line(addX, 140, addX, beltY + 20, C("candidate")),
+    txt(mulX + 10, 130, `f⊙c${sub(Math.max(0, t - 1))}`, "lc-small", C("gate-f"), "start"),
+    line(addX, 124, addX, beltY + 20, C("candidate")),
     `<circle cx="${addX}" cy="140" r="16" class="lc-op" style="stroke:${escapeHtml(C("candidate"))}"/>`, txt(addX, 146, "×", "lc-op-sym", C("candidate")),
-    txt(addX + 24, 128, `i⊙g = ${num(v.write, 3)}`, "lc-small", C("candidate"), "start"),
-    line(370, gateY - 33, addX - 12, 150, C("gate-i")), line(addX + 12, 150, 530, gateY - 33, C("candidate")),
-    txt(mulX + 14, 128, `f⊙c${sub(Math.max(0, t - 1))}`, "lc-small", C("gate-f"), "start"),
+    txt(addX + 22, 118, `i⊙g = ${num(v.write, 3)}`, "lc-small", C("candidate"), "start"),
+    line(iX, gateY - 33, addX - 12, 150, C("gate-i")), line(addX + 12, 150, gX, gateY - 33, C("candidate")),
     // the output: h_t = o ⊙ tanh(c_t)
     line(outX, beltY + 14, outX, 150, cell), txt(outX + 8, 112, `tanh = ${num(v.tanhC, 3)}`, "lc-small", ink, "start"),
     `<circle cx="${outX}" cy="166" r="16" class="lc-op" style="stroke:${escapeHtml(C("gate-o"))}"/>`, txt(outX, 172, "×", "lc-op-sym", C("gate-o")),
     line(outX, gateY - 33, outX, 182, C("gate-o")),
-    line(outX + 16, 166, 700, 166, C("hidden")), txt(700, 190, `h${sub(t)} = ${num(v.h, 3)}`, "lc-label", C("hidden"), "end"),
+    line(outX + 16, 166, 740, 166, C("hidden")), txt(740, 156, `h${sub(t)} = ${num(v.h, 3)}`, "lc-label", C("hidden"), "end"),
     gateBox(mulX, gateY, "f", "σ", v.f, C("gate-f")),
-    gateBox(370, gateY, "i", "σ", v.i, C("gate-i")),
-    gateBox(530, gateY, "g", "tanh", v.g, C("candidate")),
+    gateBox(iX, gateY, "i", "σ", v.i, C("gate-i")),
+    gateBox(gX, gateY, "g", "tanh", v.g, C("candidate")),
     gateBox(outX, gateY, "o", "σ", v.o, C("gate-o")),
-    txt(40, gateY + 58, fmt(strings.lstm_cell_eq, { t: sub(t), tp: sub(Math.max(0, t - 1)) }), "lc-small", ink, "start"),
+    txt(20, gateY + 62, fmt(strings.lstm_cell_eq, { t: sub(t), tp: sub(Math.max(0, t - 1)) }), "lc-small", ink, "start"),
   ];
   const where = `<p class="eq-where">${escapeHtml(fmt(strings.eq_where, { t, ch: tokenLabel(trace, t), j, layer }))}</p>`;
-  const svg = `<svg class="lstm-cell" viewBox="0 0 720 290" role="img" aria-label="${escapeHtml(describe(trace, view, strings))}">${parts.join("")}</svg>`;
+  const svg = `<svg class="lstm-cell" viewBox="0 0 760 296" role="img" aria-label="${escapeHtml(describe(trace, view, strings))}">${parts.join("")}</svg>`;
   return { html: `${head}${where}${svg}` };
 }
 

@@ -15,7 +15,20 @@ const revealBox = document.getElementById("join-reveal");
 let follower = null;
 let joined = null;
 
+// a lesson's state: this device goes to that lesson page, which follows the room itself (lesson-room.js)
+const DEVICE_PREFIX = "unrolled.room.device.";
+
+function toLesson(state) {
+  if (state.page !== "lesson" || typeof state.slug !== "string" || !state.slug) return false;
+  try { sessionStorage.setItem(DEVICE_PREFIX + joined.code, joined.device); } catch (err) { return false; }
+  follower?.close();
+  const lang = document.documentElement.lang ? `&lang=${encodeURIComponent(document.documentElement.lang)}` : "";
+  location.assign(`/lessons/${encodeURIComponent(state.slug)}?room=${joined.code}${lang}`);
+  return true;
+}
+
 function showState(state) {
+  if (toLesson(state)) return;
   stateList.replaceChildren();
   const entries = Object.entries(state).filter(([k]) => k !== "question");
   if (!entries.length) {
