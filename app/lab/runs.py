@@ -306,10 +306,10 @@ class RunManager:
                     kind, data = next(run._steps)
                 except StopIteration:
                     return
-                if kind in FINAL:
+                if kind in FINAL:  # free what only training needs before the final event says it is over
+                    run.trainer.release()
                     with self._cond:
                         self._finish(run, kind, data)
-                    run.trainer.release()
                     return
                 if kind != "step":
                     run.publish(kind, data)

@@ -339,7 +339,8 @@ def _check_questions(where: str, spec: LessonSpec, answers: frozenset[str]) -> l
         if fig is not None and fig.compare is None and (q.kind == "compare" or q.answer.endswith("_ab")):
             errors.append(f"{here}: kind 'compare' and *_ab answers need a figure with a compare (B) side")
         # sample_* read a sample, ar_* the AR counts, lab_* a lab figure's runs, the rest a trace
-        wants = next((src for src in ("sample", "ar", "lab", "seq2seq", "shapes") if q.answer.startswith(f"{src}_")), "trace")
+        wants = next((src for src in ("sample", "ar", "lab", "seq2seq", "shapes")
+                      if q.answer.startswith(f"{src}_")), "trace")
         if fig is not None and fig.source != wants:
             errors.append(f"{here}.answer: {q.answer} reads a {wants} figure; "
                           f"figure {fig.id!r} is source {fig.source!r}")

@@ -301,6 +301,25 @@ def test_a_sample_figure_validates_against_the_sample_request(lessons, panels_di
     assert "figures[write].knobs.temperature: Input should be less than or equal to 5" in message
 
 
+def test_a_shapes_figure_validates_its_knobs_and_shape(lessons, panels_dir):
+    """source = "shapes" (lesson 10): the POST /api/shapes/* bodies' own limits, and a shape of the list."""
+    (panels_dir / "shape-graph.js").write_text('export const archs = ["shapes"];\nexport function figure() {}\n')
+    good = '[[figures]]\nid = "write"\nsource = "shapes"\nknobs = { shape = "deep" }\ncontrols = ["shape"]\n' \
+           'panels = ["shape-graph"]\n'
+    _with_sample_figure(lessons, panels_dir, good)
+    book = load_lessons(lessons, panels_dir)
+    assert not book.errors, _errors(book)
+    lessons2 = lessons.parent / "broken"
+    shutil.copytree(FIXTURE, lessons2)
+    from models.shapes.limits import MAX_CHARS
+
+    bad = good.replace('{ shape = "deep" }', '{ shape = "deeper", sentences = ["' + "x" * (MAX_CHARS + 1) + '"] }')
+    _with_sample_figure(lessons2, panels_dir, bad)
+    message = _only_error(lessons2, panels_dir)
+    assert "figures[write].knobs.shape: Input should be 'many-to-one'" in message
+    assert f"figures[write].knobs.sentences: each sentence 1 to {MAX_CHARS} characters" in message
+
+
 LAB_FIGURE = """
 [[figures]]
 id = "train"

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import numpy as np
 import pytest
 
 from models.charlm import RecurrentConfig
 from models.trace import TraceOptions, trace_recurrent
 from tests.app.conftest import strict_json
-from tests.e2e.conftest import browser, new_page, server  # noqa: F401 (fixtures: the bench in chromium)
-from tests.e2e.helpers import ARTIFACTS, press, settle, wait_ready
 
 TEXT = "the cat sat on the mat"
 
@@ -53,18 +49,3 @@ def test_architectures_and_knobs_for_the_simplified_gru(client):
     assert "checkpoint" not in knobs  # no trained simplified GRU is committed
     bad = client.post("/api/trace", json={"arch": "sgru", "text": TEXT, "layers": 4})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "layers"
-
-
-def test_the_bench_steps_the_simplified_gru_with_its_equations(server, new_page):  # noqa: F811
-    page, log = new_page(locale="ko-KR", width=1280, height=720)
-    page.goto(f"{server}/bench?{urlencode(dict(arch='sgru', text=TEXT, hidden_size=8, step=5, lang='ko'))}")
-    wait_ready(page)
-    assert page.evaluate("document.getElementById('plot-gates').data.map(d => d.meta)") == ["u", "n"]
-    page.wait_for_function("() => document.querySelectorAll('#plot-equation .eq-row').length === 3")
-    assert page.locator("#plot-equation .eq-check.ok").count() == 3  # u n h: computed from params = trace
-    press(page, "b")
-    press(page, "ArrowRight", 3)
-    settle(page)
-    assert page.evaluate("document.getElementById('plot-grad-flow').data.length") > 0
-    page.screenshot(path=str(ARTIFACTS / "bench-sgru-ko.png"), full_page=True)
-    assert log.console_errors() == []

@@ -51,9 +51,8 @@ def _fetch(base: str, source: str, knobs_json: str) -> dict:
     if source == "shapes":  # the three bodies sources/shapes.js posts (its bodies())
         knobs = json.loads(knobs_json)
         batch = {k: knobs[k] for k in ("sentences", "labels") if knobs.get(k) is not None}
-        out = {}
-        for name, body in (("tag", {"sentence": knobs.get("sentence")}), ("classify", {"sentence": knobs.get("sentence")}),
-                           ("padding", batch if "sentences" in knobs else {})):
+        out, one = {}, {"sentence": knobs.get("sentence")}
+        for name, body in (("tag", one), ("classify", one), ("padding", batch if "sentences" in knobs else {})):
             body = {k: v for k, v in body.items() if v is not None}
             request = urllib.request.Request(f"{base}/api/shapes/{name}", data=json.dumps(body).encode(), method="POST",
                                              headers={"Content-Type": "application/json"})

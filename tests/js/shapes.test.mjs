@@ -148,3 +148,11 @@ test("the shapes answers read the API's numbers", async () => {
   assert.equal(shapes_padding_distance(trace).value, pad.no_mask.distance_to_packed[short]);
   assert.equal(shapes_padding_distance(trace, { way: "mask", sentence: 2 }).value, pad.mask.distance_to_packed[2]);
 });
+
+test("on a phone the graph draws four steps, no wider than the box", async () => {
+  const { trace } = await traceOf("harry", { ...recorded("harry").knobs, shape: "encoder-decoder" });
+  const { html } = graph.figure(trace, { step: 0 }, ko, theme, { width: 350, height: 400 });
+  assert.match(html, /viewBox="0 0 460 [0-9.]+" width="100%"/);  // scales with the box, never wider
+  assert.equal((html.match(/>x[₀-₉]+</g) || []).length, 2);  // encoder x₁ x₂, then the decoder's BOS
+  assert.match(html, />BOS</);
+});

@@ -12,9 +12,11 @@ export const reads = ["meta"];
 export const archs = ["shapes"];
 
 const NODE = 46;
-/** The time steps drawn and the drawing's width: five, or four on a phone (so the labels stay legible). */
+/** The time steps drawn and the drawing's width (it scales to the box's width): five steps, spread
+ *  wider in a wide box so that the graph does not grow tall, or four on a phone so the labels stay legible. */
 export function columns(box) {
-  return box && box.width && box.width < 560 ? { COLS: 4, W: 460 } : { COLS: 5, W: 720 };
+  const w = (box && box.width) || 720;
+  return w < 560 ? { COLS: 4, W: 460 } : w < 1000 ? { COLS: 5, W: 720 } : { COLS: 5, W: 960 };
 }
 
 /** Where each kind of node sits, per shape: rows of {kind, cols, label(t)} and the arrows between. */
@@ -27,7 +29,9 @@ export function layout(shape, COLS = 5) {
   if (shape === "many-to-many") return { rows: [x(all), h(all), y(all)] };
   if (shape === "encoder-decoder") {
     const split = Math.ceil(COLS / 2), enc = all.slice(0, split), dec = all.slice(split);
-    return { rows: [x(enc), h(all), y(dec)], feed: true, split };
+    const xs = x([...enc, split]), label = xs.label;
+    xs.label = (t) => (t === split ? "BOS" : label(t));  // the decoder starts from BOS, then reads its own outputs
+    return { rows: [xs, h(all), y(dec)], feed: true, split };
   }
   if (shape === "bidirectional") {
     return { rows: [x(all), h(all, "→h"), { ...h(all, "←h"), back: true }, y(all)], bi: true };
