@@ -586,7 +586,8 @@ def test_a_phone_never_scrolls_sideways(server, new_page):
 
 def test_a_pretrained_transformer_brings_its_own_layers_and_heads(server, new_page):
     page, log = new_page()
-    names = page.request.get(f"{server}/api/architectures").json()["architectures"][3]["knobs"]["checkpoint"]["choices"]
+    archs = {a["arch"]: a for a in page.request.get(f"{server}/api/architectures").json()["architectures"]}
+    names = archs["transformer"]["knobs"]["checkpoint"]["choices"]
     assert "transformer-induction" in names
     text = "qwertyuiop qwertyuiop"
     page.goto(bench_url(server, arch="transformer", checkpoint="transformer-induction", text=text, step=len(text)))
