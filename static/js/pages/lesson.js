@@ -30,6 +30,7 @@ import { labApi } from "../lab/client.js";
 import { runColours, runLabel } from "../lab/knobs.js";
 import { isLive, newRun } from "../lab/run-state.js";
 import { followRun } from "../lab/stream.js";
+import { FetchedSource } from "../sources/fetched.js";
 import { Seq2SeqSource } from "../sources/seq2seq.js";
 import { ShapesSource } from "../sources/shapes.js";
 
@@ -110,28 +111,11 @@ let sampleStreaming = null;  // the page's one EventSource: the first sample fig
      "ar":     GET /api/ar: trace = { kind, meta: {knobs, vocab, tau, text, checkpoint, unknown, T},
                          steps: [{t, char, context, count, tau_used, probs, target, p_target, rnn}], summary,
                          done, T, nSteps } */
-export class LMSource {
+export class LMSource extends FetchedSource {
   constructor(kind, knobs, opts) {
-    this.kind = kind;
-    this.knobs = { ...knobs };
-    this.opts = { stream: kind === "sample", lang: null, ...(opts || {}) };
-    this.trace = { kind, meta: null, steps: [], back: [], summary: null, text: "", done: false, T: 0, nSteps: 0,
-                   nBack: 0, version: 0 };
-    this.status = "idle";
-    this.error = null;
-    this.listeners = new Set();
-    this.abort = new AbortController();
+    super(kind, knobs, { stream: kind === "sample", ...(opts || {}) },
+          { steps: [], back: [], summary: null, text: "" });
     this.es = null;
-  }
-
-  subscribe(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  notify() {
-    this.trace.version += 1;
-    for (const fn of [...this.listeners]) fn(this.trace, this);
   }
 
   query() {
@@ -144,7 +128,7 @@ export class LMSource {
     if (this.status !== "idle") return this;
     if (this.kind === "ar") this.fetchAr();
     else if (this.opts.stream && typeof EventSource === "function" && !sampleStreaming) this.stream();
-    else this.post();
+    else this.postSample();
     return this;
   }
 
@@ -179,7 +163,7 @@ export class LMSource {
         this.stopStream();
         this.trace.steps = [];
         this.trace.nSteps = 0;
-        this.post();
+        this.postSample();
       }
     };
   }
@@ -189,32 +173,10 @@ export class LMSource {
     if (sampleStreaming === this) sampleStreaming = null;
   }
 
-  async request(url, init) {
+  async postSample() {
     this.status = "loading";
-    let r;
-    try {
-      r = await fetch(url, { ...init, signal: this.abort.signal });
-    } catch (err) {
-      if (this.status !== "closed") this.fail(0, null);
-      return null;
-    }
-    if (this.status === "closed") return null;
-    if (!r.ok) {
-      let detail = null;
-      try { detail = (await r.json()).detail; } catch (err) { detail = null; }
-      this.fail(r.status, detail);
-      return null;
-    }
-    const body = await r.json();
-    return this.status === "closed" ? null : body;
-  }
-
-  async post() {
     const q = this.opts.lang ? `?lang=${this.opts.lang}` : "";
-    const body = await this.request(`${LM_API.sample}${q}`, {
-      method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(this.knobs),
-    });
+    const body = await this.post(`${LM_API.sample}${q}`, this.knobs);
     if (!body) return;
     const { steps, text, ...meta } = body;
     this.setMeta(meta);
@@ -224,6 +186,7 @@ export class LMSource {
   }
 
   async fetchAr() {
+    this.status = "loading";
     const body = await this.request(`${LM_API.ar}?${this.query()}`, { headers: { Accept: "application/json" } });
     if (!body) return;
     const { steps, summary, ...rest } = body;
@@ -233,17 +196,9 @@ export class LMSource {
     this.notify();
   }
 
-  fail(status, detail) {
-    this.status = "error";
-    this.error = { status, detail };
-    this.notify();
-  }
-
   close() {
     this.stopStream();
-    this.abort.abort();
-    this.status = "closed";
-    this.listeners.clear();
+    super.close();
   }
 }
 

@@ -8,66 +8,21 @@
                state_norm, probs, chosen, p_target, loss, correct}], summary, accuracy, T, done, version }
    view.step counts the output steps revealed (0 .. T). status: idle | loading | done | error | closed. */
 
+import { FetchedSource } from "./fetched.js";
+
 export const SEQ2SEQ_API = Object.freeze({ trace: "/api/seq2seq/trace", accuracy: "/api/seq2seq/accuracy" });
 
-export class Seq2SeqSource {
+export class Seq2SeqSource extends FetchedSource {
   constructor(knobs, opts) {
-    this.kind = "seq2seq";
-    this.knobs = { ...knobs };
-    this.opts = { lang: null, fetch: undefined, ...(opts || {}) };
-    this.trace = { kind: "seq2seq", meta: null, steps: [], summary: null, accuracy: null, T: 0, nSteps: 0, nBack: 0,
-                   done: false, version: 0 };
-    this.status = "idle";
-    this.error = null;
-    this.listeners = new Set();
-    this.abort = new AbortController();
-  }
-
-  subscribe(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  notify() {
-    this.trace.version += 1;
-    for (const fn of [...this.listeners]) fn(this.trace, this);
+    super("seq2seq", knobs, opts, { steps: [], summary: null, accuracy: null });
   }
 
   lang() { return this.opts.lang ? `lang=${encodeURIComponent(this.opts.lang)}` : ""; }
 
-  async request(url, init) {
-    const doFetch = this.opts.fetch || fetch;
-    let r;
-    try {
-      r = await doFetch(url, { ...init, signal: this.abort.signal });
-    } catch (err) {
-      if (this.status !== "closed") this.fail(0, null);
-      return null;
-    }
-    if (this.status === "closed") return null;
-    if (!r.ok) {
-      let detail = null;
-      try { detail = (await r.json()).detail; } catch (err) { detail = null; }
-      this.fail(r.status, detail);
-      return null;
-    }
-    const body = await r.json();
-    return this.status === "closed" ? null : body;
-  }
-
-  start() {
-    if (this.status !== "idle") return this;
-    this.load();
-    return this;
-  }
-
   async load() {
     this.status = "loading";
     const q = this.lang();
-    const body = await this.request(`${SEQ2SEQ_API.trace}${q ? `?${q}` : ""}`, {
-      method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(this.knobs),
-    });
+    const body = await this.post(`${SEQ2SEQ_API.trace}${q ? `?${q}` : ""}`, this.knobs);
     if (!body) return;
     const { steps, summary, ...meta } = body;
     this.trace.meta = { ...meta, knobs: this.knobs };
@@ -81,17 +36,5 @@ export class Seq2SeqSource {
     this.trace.done = true;
     this.status = "done";
     this.notify();
-  }
-
-  fail(status, detail) {
-    this.status = "error";
-    this.error = { status, detail };
-    this.notify();
-  }
-
-  close() {
-    this.abort.abort();
-    this.status = "closed";
-    this.listeners.clear();
   }
 }

@@ -5,6 +5,8 @@
                T (the sentence's characters), nSteps, done, version }
    view.step counts the characters read (0 .. T). status: idle | loading | done | error | closed. */
 
+import { FetchedSource, postInit } from "./fetched.js";
+
 export const SHAPES_API = Object.freeze({ tag: "/api/shapes/tag", classify: "/api/shapes/classify",
                                           padding: "/api/shapes/padding" });
 
@@ -16,48 +18,15 @@ export function bodies(knobs) {
   return { tag: one, classify: one, padding: knobs.sentences === undefined ? {} : batch };
 }
 
-export class ShapesSource {
+export class ShapesSource extends FetchedSource {
   constructor(knobs, opts) {
-    this.kind = "shapes";
-    this.knobs = { ...knobs };
-    this.opts = { lang: null, fetch: undefined, ...(opts || {}) };
-    this.trace = { kind: "shapes", meta: null, tag: null, classify: null, padding: null, T: 0, nSteps: 0,
-                   nBack: 0, done: false, version: 0 };
-    this.status = "idle";
-    this.error = null;
-    this.listeners = new Set();
-    this.abort = new AbortController();
+    super("shapes", knobs, opts, { tag: null, classify: null, padding: null });
   }
 
-  subscribe(fn) {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-
-  notify() {
-    this.trace.version += 1;
-    for (const fn of [...this.listeners]) fn(this.trace, this);
-  }
-
-  async post(name, body) {
-    const doFetch = this.opts.fetch || fetch;
+  /* One endpoint's body, thrown on refusal (fetchJson): the three run together, the first refusal says why. */
+  call(name, body) {
     const q = this.opts.lang ? `?lang=${encodeURIComponent(this.opts.lang)}` : "";
-    const r = await doFetch(`${SHAPES_API[name]}${q}`, {
-      method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body), signal: this.abort.signal,
-    });
-    if (!r.ok) {
-      let detail = null;
-      try { detail = (await r.json()).detail; } catch (err) { detail = null; }
-      throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status, detail });
-    }
-    return r.json();
-  }
-
-  start() {
-    if (this.status !== "idle") return this;
-    this.load();
-    return this;
+    return this.fetchJson(`${SHAPES_API[name]}${q}`, postInit(body));
   }
 
   async load() {
@@ -65,8 +34,8 @@ export class ShapesSource {
     const b = bodies(this.knobs);
     let tag, classify, padding;
     try {
-      [tag, classify, padding] = await Promise.all([this.post("tag", b.tag), this.post("classify", b.classify),
-                                                    this.post("padding", b.padding)]);
+      [tag, classify, padding] = await Promise.all([this.call("tag", b.tag), this.call("classify", b.classify),
+                                                    this.call("padding", b.padding)]);
     } catch (err) {
       if (this.status !== "closed") this.fail(err.status || 0, err.detail || null);
       return;
@@ -78,17 +47,5 @@ export class ShapesSource {
     Object.assign(this.trace, { tag, classify, padding, T, nSteps: T, done: true });
     this.status = "done";
     this.notify();
-  }
-
-  fail(status, detail) {
-    this.status = "error";
-    this.error = { status, detail };
-    this.notify();
-  }
-
-  close() {
-    this.abort.abort();
-    this.status = "closed";
-    this.listeners.clear();
   }
 }
