@@ -6,30 +6,16 @@ a message; Redis comes back: the student follows again and lands on the teacher'
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.app.test_rooms_redis import RedisServer, redis_server, start_app  # noqa: F401  (a fixture)
+from tests.app.test_rooms_redis import RedisServer, redis_server, two_apps  # noqa: F401  (fixtures)
 from tests.e2e.helpers import shot
 
 
-@pytest.fixture
-def two_servers(redis_server: RedisServer) -> Iterator[tuple[str, str]]:  # noqa: F811
-    procs = []
-    try:
-        for _ in range(2):
-            procs.append(start_app(redis_server.url))
-        yield procs[0][1], procs[1][1]
-    finally:
-        for proc, _ in procs:
-            proc.stop()
-
-
-def test_pages_say_reconnecting_while_redis_is_away_and_recover(two_servers, redis_server: RedisServer,  # noqa: F811
+def test_pages_say_reconnecting_while_redis_is_away_and_recover(two_apps, redis_server: RedisServer,  # noqa: F811
                                                                  new_page) -> None:
-    a, b = two_servers
+    a, b = two_apps
     teacher, _ = new_page(locale="ko-KR", width=1280, height=720)
     teacher.goto(f"{a}/teach?lang=ko")
     teacher.click("#teach-open")
