@@ -67,6 +67,33 @@ class _Bucket:
     stamp: float
 
 
+class TokenBuckets:
+    """A token bucket per client: `rate_per_minute` tokens a minute, `burst` at once; past them take()
+    raises Refused(429, reason) with the seconds until the next token (0 a minute: no limit)."""
+
+    def __init__(self, rate_per_minute: float, burst: int, reason: str,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.reason, self.clock = rate_per_minute / 60, burst, reason, clock
+        self._buckets: dict[str, _Bucket] = {}
+
+    def take(self, client: str) -> None:
+        if not self.rate:
+            return
+        now = self.clock()
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            if len(self._buckets) > 10000:  # forget clients whose buckets have refilled
+                full = [c for c, b in self._buckets.items() if b.tokens + (now - b.stamp) * self.rate >= self.burst]
+                for c in full:
+                    del self._buckets[c]
+            bucket = self._buckets[client] = _Bucket(float(self.burst), now)
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens < 1:
+            raise Refused(429, self.reason, max(1, math.ceil((1 - bucket.tokens) / self.rate)))
+        bucket.tokens -= 1
+
+
 @dataclass
 class _Job:
     client: str
@@ -92,13 +119,13 @@ class FairPool:
         self.pool, self.workers = pool, workers
         self.client_workers = client_workers or max(1, workers // 2)
         self.heavy_workers = max(1, workers - 1)  # one worker stays free for light work
-        self.light_cost, self.rate, self.burst = light_cost, rate_per_minute / 60, burst
+        self.light_cost = light_cost
         self.client_queue_cost, self.queue_cost, self.queue_limit = client_queue_cost, queue_cost, queue_limit
         self.clock = clock
         self.speed = 1e10  # multiply-adds per second per worker, learned from finished work (for Retry-After)
         self._lock = threading.Lock()
         self._clients: dict[str, _Client] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        self._rate_limit = TokenBuckets(rate_per_minute, burst, "rate", clock)
         self._seq = itertools.count()
         self._running = self._running_heavy = 0
         self._waiting = 0
@@ -110,21 +137,7 @@ class FairPool:
         return min(120, max(1, math.ceil(cost / (self.speed * self.workers))))
 
     def _take_token(self, client: str) -> None:
-        if not self.rate:
-            return
-        now = self.clock()
-        bucket = self._buckets.get(client)
-        if bucket is None:
-            if len(self._buckets) > 10000:  # forget clients whose buckets have refilled
-                full = [c for c, b in self._buckets.items() if b.tokens + (now - b.stamp) * self.rate >= self.burst]
-                for c in full:
-                    del self._buckets[c]
-            bucket = self._buckets[client] = _Bucket(float(self.burst), now)
-        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.stamp) * self.rate)
-        bucket.stamp = now
-        if bucket.tokens < 1:
-            raise Refused(429, "rate", max(1, math.ceil((1 - bucket.tokens) / self.rate)))
-        bucket.tokens -= 1
+        self._rate_limit.take(client)
 
     def submit(self, client: str, cost: float, fn: Callable[..., Any], *args: Any) -> Future:
         """Run fn(*args) on a worker when its turn comes; raises Refused instead of queueing forever."""

@@ -24,7 +24,6 @@ import asyncio
 import io
 import json
 import socket
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -37,7 +36,7 @@ from fastapi.sse import format_sse_event
 from pydantic import BaseModel, Field
 
 from app.errors import request_lang
-from app.fair import CLIENT, Refused
+from app.fair import CLIENT, Refused, TokenBuckets
 from app.i18n import LANG_COOKIE, load_strings, pick_lang
 from app.pages import asset_context, templates
 from app.rooms import RoomConfig, RoomFull, RoomStore, StoreDown, make_store
@@ -58,26 +57,6 @@ page_router = APIRouter(tags=["pages"])
 DOWN_RETRY_S = 2  # Retry-After while Redis is away: the listener retries every second
 
 
-class JoinLimiter:
-    """A token bucket per client address: `rate` a minute, `burst` at once (429 with Retry-After past it)."""
-
-    def __init__(self, rate: int, burst: int, clock=time.monotonic) -> None:
-        self.rate, self.burst, self.clock = rate / 60.0, burst, clock
-        self.buckets: dict[str, tuple[float, float]] = {}
-
-    def charge(self, client: str) -> None:
-        now = self.clock()
-        tokens, stamp = self.buckets.get(client, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - stamp) * self.rate)
-        if tokens < 1:
-            raise Refused(429, "join", max(1, int((1 - tokens) / self.rate + 0.999)))
-        self.buckets[client] = (tokens - 1, now)
-        if len(self.buckets) > 10000:  # forget clients whose buckets are full again
-            full = [c for c, (t, s) in self.buckets.items() if t + (now - s) * self.rate >= self.burst]
-            for c in full:
-                del self.buckets[c]
-
-
 def _t(request: Request) -> dict[str, str]:
     return load_strings(request_lang(request))
 
@@ -90,7 +69,7 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _limiter(request: Request) -> JoinLimiter:
+def _limiter(request: Request) -> TokenBuckets:
     return request.app.state.room_joins
 
 
@@ -99,7 +78,7 @@ async def _call(request: Request, work):
     try:
         return await work
     except KeyError:
-        _limiter(request).charge(CLIENT.get())
+        _limiter(request).take(CLIENT.get())
         raise HTTPException(404, _t(request)["room_unknown"]) from None
     except StoreDown:
         raise Refused(503, "rooms", DOWN_RETRY_S) from None
@@ -111,7 +90,7 @@ async def room_code(request: Request, code: str) -> str:
     """The room's code from the path, as typed (any case); an impossible or unknown one is 404."""
     normal = normal_code(code)
     if normal is None or not await _call(request, _store(request).exists(normal)):
-        _limiter(request).charge(CLIENT.get())
+        _limiter(request).take(CLIENT.get())
         raise HTTPException(404, _t(request)["room_unknown"])
     return normal
 
@@ -183,7 +162,7 @@ class Joined(BaseModel):
 @router.post("/{code}/join", response_model=Joined)
 async def post_join(request: Request, code: str, body: JoinRequest) -> Joined:
     """Join as a student. Every join (and every unknown code) counts against the client's rate."""
-    _limiter(request).charge(CLIENT.get())
+    _limiter(request).take(CLIENT.get())
     normal = normal_code(code)
     if normal is None or not await _call(request, _store(request).exists(normal)):
         raise HTTPException(404, _t(request)["room_unknown"])
@@ -403,7 +382,7 @@ async def open_rooms(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     config = RoomConfig(expiry_s=settings.room_expiry_s, max_rooms=settings.room_max,
                         max_members=settings.room_members, queue_size=settings.room_queue)
     app.state.rooms = make_store(config, settings.redis_url)
-    app.state.room_joins = JoinLimiter(settings.room_join_rate, settings.room_join_burst)
+    app.state.room_joins = TokenBuckets(settings.room_join_rate, settings.room_join_burst, "join")
     app.state.room_tasks = set()
     await app.state.rooms.start()
 
