@@ -22,6 +22,7 @@ from app.errors import KnobError, http_error_response, knob_error_response, refu
 from app.fair import ClientMiddleware, Refused, pool_options
 from app.headers import SecurityHeadersMiddleware, security_headers
 from app.http import GZIP_LEVEL, IMMUTABLE, ONE_DAY, REVALIDATE, CachedStaticFiles, gzip_exclusions, vendor_versions
+from app.lab.forward import LabForwarder
 from app.lab.memory import MemoryModels
 from app.lab.runs import RunManager
 from app.pages import router as pages_router
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_response)  # type: ignore[arg-type]
     app.add_exception_handler(Refused, refused_response)
     app.add_exception_handler(StarletteHTTPException, http_error_response)
+    if settings.lab_url:  # innermost: compression, headers and limits stay this worker's (app.lab.forward)
+        app.add_middleware(LabForwarder, lab_url=settings.lab_url, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL,
                        exclude_content_types=gzip_exclusions(settings.gzip_streams))
     app.add_middleware(ClientMiddleware)  # the fair pool knows whose work it is

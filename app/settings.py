@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     lab_client_runs: int = Field(8, ge=1, le=1000, description="live runs one client may have (429 past it)")
     lab_grace_s: float = Field(30.0, ge=0, le=86400, description="a live run nobody follows is stopped after this")
     lab_keep_s: float = Field(3600.0, ge=0, le=7 * 86400, description="finished runs stay readable this long")
+    lab_url: str | None = Field(None, pattern=r"^https?://[^\s/]+$", description="http://127.0.0.1:PORT of the "
+                                "process that owns training runs and uploads; this one forwards them there "
+                                "(`unrolled serve --workers N` sets it); unset: they live in this process")
     lab_max_gmacs: float = Field(
         2000.0, gt=0, le=1e7, description="a run's estimated work (G multiply-adds over all its steps) above which "
         "it is refused with 422; the memory race's slowest run (tanh RNN, 3,000 steps) is about 120 G"
