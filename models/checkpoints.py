@@ -111,6 +111,16 @@ CHECKPOINTS: dict[str, CheckpointInfo] = {
                 "게이트가 이전 상태와 새 후보를 섞습니다.",
             },
         ),
+        CheckpointInfo(
+            "charlm-transformer",
+            "transformer",
+            {
+                "en": "causal Transformer (2 layers, 4 heads, d_model 96) trained on the same Korean and English "
+                "prose as the RNN, LSTM and GRU: every earlier character is one attention step away",
+                "ko": "RNN, LSTM, GRU와 같은 한국어·영어 글로 학습한 인과 Transformer입니다(2층, 헤드 4개, "
+                "d_model 96). 앞의 모든 글자가 어텐션 한 번 거리에 있습니다.",
+            },
+        ),
     )
 }
 

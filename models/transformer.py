@@ -39,7 +39,7 @@ from models.charlm import step_losses
 from models.clipping import clip_gradients, total_norm
 from models.device import pick_device
 from models.trace import TraceOptions, flushed_denormals
-from models.vocab import Vocab
+from models.vocab import UNKNOWN, Vocab
 
 POSITIONALS = ("sinusoidal", "learned")
 MAX_D_MODEL = limits.D_MODEL[1]
@@ -292,7 +292,7 @@ def _model_for(
     if loaded.info.arch != "transformer":
         raise ValueError(f"checkpoint {checkpoint!r} is a {loaded.info.arch} model, not a transformer")
     unknown = [ch for ch in text if ch not in loaded.vocab.chars]
-    if unknown:
+    if unknown and UNKNOWN not in loaded.vocab.chars:  # a character model reads them as U+FFFD, like the RNNs
         allowed = "".join(loaded.vocab.chars)
         raise ValueError(f"character {unknown[0]!r} is not in checkpoint {checkpoint!r}'s vocabulary {allowed!r}")
     return loaded.model, loaded.vocab
@@ -326,7 +326,8 @@ def trace_transformer(
     config = model.config
     if len(text) > config.max_len:
         raise ValueError(f"text has {len(text)} characters, more than max_len ({config.max_len})")
-    tokens = torch.tensor(vocab.encode(text), device=device)
+    ids = vocab.encode_known(text)[0] if UNKNOWN in vocab.chars else vocab.encode(text)
+    tokens = torch.tensor(ids, device=device)
     T = len(tokens)
     names = [name for name, _ in model.named_parameters()]
 

@@ -8,6 +8,7 @@ import { num } from "../../static/js/core/format.js";
 import * as cell from "../../static/js/panels/lstm-cell.js";
 import * as gch from "../../static/js/panels/grad-c-h.js";
 import { lossIndex } from "../../static/js/panels/common.js";
+import { MEAN_UNIT, ViewStore, unitOf } from "../../static/js/core/view.js";
 import { backwardEnd, fetched, fixture, forwardAt, strings, theme } from "./helpers.mjs";
 
 const trace = fetched("lstm"), ko = strings("ko"), en = strings("en");
@@ -60,4 +61,31 @@ test("grad-c-h draws the API's ‖∂L_t/∂c_s‖ and ‖∂L_t/∂h_s‖ rows"
     assert.equal(byMeta("h").y[s], bw.grad_flow[t][s]);
   }
   assert.equal(gch.ratioAt(trace, t, 0), bw.grad_flow_c[t][0] / bw.grad_flow[t][0]);
+});
+
+test("the mean over units: every number is the mean of the units' own, picked from the same unit picker", () => {
+  const t = 3, view = { ...forwardAt(t + 1), unit: MEAN_UNIT };
+  const m = cell.cellValues(trace, t, 0, MEAN_UNIT);
+  const per = Array.from({ length: H }, (_, j) => cell.cellValues(trace, t, 0, j));
+  for (const k of ["f", "i", "g", "o", "cPrev", "c", "h", "keep", "write", "tanhC"]) {
+    const expected = per.reduce((sum, v) => sum + v[k], 0) / H;
+    assert.ok(Math.abs(m[k] - expected) < 1e-12, `${k}: ${m[k]} vs ${expected}`);
+  }
+  const c = trace.steps[t].c[0].reduce((a, b) => a + b, 0) / H;
+  assert.ok(Math.abs(m.keep + m.write - c) < 1e-5, "the belt's sum holds for the means");
+  const html = cell.figure(trace, view, ko, theme).html;
+  for (const x of [m.f, m.i, m.g, m.o, m.c, m.h]) assert.ok(html.includes(num(x, 3)), `${x} shown`);
+  assert.match(html, new RegExp(`<option value="${MEAN_UNIT}" selected>${ko.select_unit_mean}</option>`));
+  const unitPicker = html.slice(html.indexOf('data-view="unit"'), html.indexOf("</select>"));
+  assert.ok(!unitPicker.includes(" selected>0<"), "no single unit is selected");
+  assert.ok(html.includes(String(H)) && cell.describe(trace, view, en).includes(`${H} units`));
+  // the store keeps the choice; an index picks one unit again; a panel without a mean reads unit 0
+  const store = new ViewStore({ unit: 2 });
+  store.set({ unit: MEAN_UNIT });
+  assert.equal(store.state.unit, MEAN_UNIT);
+  assert.equal(unitOf(store.state, H), 0);
+  assert.equal(unitOf(store.state, H, { mean: true }), MEAN_UNIT);
+  store.set({ unit: "1" });
+  assert.equal(unitOf(store.state, H, { mean: true }), 1);
+  assert.equal(unitOf({ unit: 999 }, H), H - 1);
 });

@@ -9,15 +9,7 @@ import pytest
 import torch
 
 from models.checkpoints import CHECKPOINTS, checkpoint_path, list_checkpoints, load_checkpoint
-from models.pretrain import (
-    RECIPES,
-    RECURRENT_ARCHS,
-    evaluate_charlm,
-    evaluate_transformer,
-    lookback_scores,
-    seq2seq_eval_loss,
-    train,
-)
+from models.pretrain import RECIPES, TASKS, held_out_loss, lookback_scores, train
 from models.seq2seq import accuracy_by_length, trace_seq2seq
 from models.tasks import get_task, random_strings, repeated_text
 from models.transformer import trace_transformer
@@ -36,7 +28,7 @@ def no_network(monkeypatch):
 def test_checkpoint_loads_offline_and_is_small(name, no_network):
     path = checkpoint_path(name)
     # the character models' ~840-character vocabulary makes their input and readout weights large
-    assert path.stat().st_size < (1536 if CHECKPOINTS[name].arch in RECURRENT_ARCHS else 400) * 1024
+    assert path.stat().st_size < (1536 if RECIPES[name].task == "charlm" else 400) * 1024
     payload = torch.load(path, map_location="cpu", weights_only=True)  # plain data only, no code
     ckpt = load_checkpoint(name)
     assert ckpt.info.arch == CHECKPOINTS[name].arch == payload["arch"]
@@ -48,13 +40,15 @@ def test_checkpoint_loads_offline_and_is_small(name, no_network):
 @pytest.mark.parametrize("name", list(CHECKPOINTS))
 def test_checkpoint_final_loss_is_the_loss_of_its_weights_on_the_held_out_set(name):
     ckpt, recipe = load_checkpoint(name), RECIPES[name]
-    if ckpt.info.arch == "transformer":
-        loss, _ = evaluate_transformer(recipe, ckpt.model, ckpt.vocab)
-    elif ckpt.info.arch in RECURRENT_ARCHS:
-        loss, _ = evaluate_charlm(ckpt.model, ckpt.vocab)
-    else:
-        loss = seq2seq_eval_loss(recipe, ckpt.model, ckpt.vocab)
+    loss = held_out_loss(recipe, ckpt.model, ckpt.vocab)
     assert loss == pytest.approx(ckpt.meta["final_loss"], rel=1e-4)
+
+
+def test_every_checkpoint_has_a_recipe_whose_task_names_its_training_loop():
+    assert set(RECIPES) == set(CHECKPOINTS)
+    assert {r.task for r in RECIPES.values()} == set(TASKS)
+    # the task, not the architecture, picks the loop: two Transformers learn two different things
+    assert {RECIPES[n].task for n in ("transformer-induction", "charlm-transformer")} == {"induction", "charlm"}
 
 
 @pytest.mark.parametrize("name", list(CHECKPOINTS))

@@ -1,4 +1,5 @@
-/* The LSTM cell as a diagram for the current step and one unit j (view.unit, the equation panel's picker):
+/* The LSTM cell as a diagram for the current step and one unit j (view.unit, the equation panel's picker),
+   or the mean over the layer's units (view.unit = MEAN_UNIT: each number is the mean of the units' own):
    the cell state c runs along the top as the conveyor belt, multiplied by the forget gate f (⊗) and then
    added to i ⊙ g (⊕); below it the four gates i, f, g, o in torch's order and h_t = o ⊙ tanh(c_t).
    Every number is the trace's own value for this step (steps[t].gates, steps[t].c, steps[t].h), the
@@ -6,6 +7,7 @@
    concept colours of static/css/concepts.css through the theme (style attributes, which the CSP allows). */
 
 import { escapeHtml, fmt, num } from "../core/format.js";
+import { MEAN_UNIT, unitOf } from "../core/view.js";
 import { currentStep, layerOf, progress, shown, sub, tokenLabel } from "./common.js";
 
 export const id = "lstm-cell";
@@ -20,8 +22,11 @@ const H_OF = (trace) => (trace.meta.state_shape ? trace.meta.state_shape[1] : 0)
 const L_OF = (trace) => (trace.meta.state_shape ? trace.meta.state_shape[0] : 0);
 
 /* The numbers of the cell at step t, layer, unit j: { f, i, g, o, cPrev, c, h, keep, write, tanhC }.
-   keep = f ⊙ c_{t−1} (what the belt carries on), write = i ⊙ g (what is added), c = keep + write. */
+   keep = f ⊙ c_{t−1} (what the belt carries on), write = i ⊙ g (what is added), c = keep + write.
+   j = MEAN_UNIT: each number is the mean over the layer's units of that unit's number (so keep + write = c
+   still holds; o · tanh(c) = h holds per unit, not for the means). */
 export function cellValues(trace, t, layer, j) {
+  if (j === MEAN_UNIT) return meanValues(trace, t, layer);
   const s = trace.steps[t], prev = t > 0 ? trace.steps[t - 1] : null;
   const gate = (g) => layerOf(s.gates[g], layer)[j];
   const f = gate("f"), i = gate("i"), g = gate("g"), o = gate("o");
@@ -31,10 +36,18 @@ export function cellValues(trace, t, layer, j) {
   return { f, i, g, o, cPrev, c, h, keep: ok ? f * cPrev : null, write: ok ? i * g : null, tanhC: ok ? Math.tanh(c) : null };
 }
 
+function meanValues(trace, t, layer) {
+  const units = Array.from({ length: H_OF(trace) }, (_, j) => cellValues(trace, t, layer, j));
+  const mean = (k) => (units.every((u) => u[k] !== null && Number.isFinite(u[k]))
+    ? units.reduce((sum, u) => sum + u[k], 0) / units.length : null);
+  return Object.fromEntries(Object.keys(units[0]).map((k) => [k, mean(k)]));
+}
+
 function pickers(trace, view, strings) {
-  const H = H_OF(trace), L = L_OF(trace), j = Math.min(view.unit, H - 1);
+  const H = H_OF(trace), L = L_OF(trace), j = unitOf(view, H, { mean: true });
   const opts = (n, sel) => Array.from({ length: n }, (_, k) => `<option value="${k}"${k === sel ? " selected" : ""}>${k}</option>`).join("");
-  let html = `<label class="inline">${escapeHtml(strings.select_unit)} <select data-view="unit" class="eq-unit">${opts(H, j)}</select></label>`;
+  const mean = `<option value="${MEAN_UNIT}"${j === MEAN_UNIT ? " selected" : ""}>${escapeHtml(strings.select_unit_mean)}</option>`;
+  let html = `<label class="inline">${escapeHtml(strings.select_unit)} <select data-view="unit" class="eq-unit">${opts(H, j)}${mean}</select></label>`;
   if (L > 1) html += ` <label class="inline">${escapeHtml(strings.select_layer)} <select data-view="layer" class="eq-layer">${opts(L, Math.min(view.layer, L - 1))}</select></label>`;
   return html;
 }
@@ -58,7 +71,7 @@ export function figure(trace, view, strings, theme) {
   if (trace.meta.arch !== "lstm") return { html: `<p class="eq-wait">${escapeHtml(strings.lstm_cell_only)}</p>` };
   const head = `<div class="eq-pick">${pickers(trace, view, strings)}</div>`;
   if (t < 0 || !trace.steps[t]) return { html: `${head}<p class="eq-wait">${escapeHtml(strings.status_none)}</p>` };
-  const H = H_OF(trace), L = L_OF(trace), j = Math.min(view.unit, H - 1), layer = Math.min(view.layer, L - 1);
+  const H = H_OF(trace), L = L_OF(trace), j = unitOf(view, H, { mean: true }), layer = Math.min(view.layer, L - 1);
   const v = cellValues(trace, t, layer, j);
   const C = (n) => theme.colour(n);
   const cell = C("cell"), ink = C("muted");
@@ -92,7 +105,8 @@ export function figure(trace, view, strings, theme) {
     gateBox(outX, gateY, "o", "σ", v.o, C("gate-o")),
     txt(20, gateY + 62, fmt(strings.lstm_cell_eq, { t: sub(t), tp: sub(Math.max(0, t - 1)) }), "lc-small", ink, "start"),
   ];
-  const where = `<p class="eq-where">${escapeHtml(fmt(strings.eq_where, { t, ch: tokenLabel(trace, t), j, layer }))}</p>`;
+  const where = `<p class="eq-where">${escapeHtml(fmt(j === MEAN_UNIT ? strings.eq_where_mean : strings.eq_where,
+                                                        { t, ch: tokenLabel(trace, t), j, H, layer }))}</p>`;
   const svg = `<svg class="lstm-cell" viewBox="0 0 760 296" role="img" aria-label="${escapeHtml(describe(trace, view, strings))}">${parts.join("")}</svg>`;
   return { html: `${head}${where}${svg}` };
 }
@@ -100,8 +114,8 @@ export function figure(trace, view, strings, theme) {
 export function describe(trace, view, strings) {
   const t = currentStep(view, trace);
   if (trace.meta.arch !== "lstm" || t < 0 || !trace.steps[t]) return strings.status_none;
-  const H = H_OF(trace), L = L_OF(trace), j = Math.min(view.unit, H - 1), layer = Math.min(view.layer, L - 1);
+  const H = H_OF(trace), L = L_OF(trace), j = unitOf(view, H, { mean: true }), layer = Math.min(view.layer, L - 1);
   const v = cellValues(trace, t, layer, j);
-  return fmt(strings.describe_lstm_cell, { t, ch: tokenLabel(trace, t), j, f: num(v.f, 3), i: num(v.i, 3), g: num(v.g, 3), o: num(v.o, 3),
+  return fmt(j === MEAN_UNIT ? strings.describe_lstm_cell_mean : strings.describe_lstm_cell, { t, H, ch: tokenLabel(trace, t), j, f: num(v.f, 3), i: num(v.i, 3), g: num(v.g, 3), o: num(v.o, 3),
                                            cp: num(v.cPrev, 3), c: num(v.c, 3), h: num(v.h, 3) });
 }
