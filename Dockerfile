@@ -26,9 +26,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin unrolled
 WORKDIR /app
 
-# torch first and pinned, as scripts/setup.sh does: this release is the CPU build (an unpinned torch
-# pulls a CUDA build of several GB)
-RUN pip install "torch==2.13.0"
+# torch first, pinned, and the CPU build, from PyTorch's own index: PyPI's Linux wheel is the CUDA
+# build and pulls several GB of nvidia-* packages. TORCH_INDEX_URL may name a mirror of that index.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+RUN pip install --index-url "$TORCH_INDEX_URL" "torch==2.13.0+cpu"
 # the dependencies in their own layer (rebuilt only when pyproject.toml changes): an editable install
 # of empty packages, which the sources copied below then fill (app/ reads static/, templates/,
 # lessons/ and node_modules/ next to itself, so the code stays in /app rather than site-packages)

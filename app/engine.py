@@ -95,8 +95,9 @@ def run_trace(knobs: dict[str, Any], device: str, helper: Executor | None = None
                 tf = transformer_module()
                 return tf.trace_transformer(knobs["text"], None, options, in_memory=(held.model, held.vocab),
                                             targets=held.targets)
+            numbers = None if held.numbers is None else held.numbers(knobs.get("example", 0))  # its own input
             return trace_recurrent(knobs["text"], None, options, helper=helper, in_memory=(held.model, held.vocab),
-                                   targets=held.targets)
+                                   targets=held.targets, numbers=numbers)
         if knobs["arch"] in RECURRENT:  # a checkpoint brings its own config and vocabulary
             config = None if checkpoint else RecurrentConfig(
                 arch=knobs["arch"],

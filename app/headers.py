@@ -45,10 +45,14 @@ def content_security_policy(settings: Settings, scripts: tuple[str, ...] = (), w
 
 def security_headers(settings: Settings) -> dict[str, str]:
     return {
-        "Content-Security-Policy": content_security_policy(settings),
+        CSP: content_security_policy(settings),
         "X-Content-Type-Options": "nosniff",  # a JSON or CSV answer is never run as a script or a page
         "Referrer-Policy": "same-origin",  # a permalink's knobs never leave for another site
     }
+
+
+CSP = "Content-Security-Policy"
+NOT_DOCUMENTS = ("text/javascript", "application/javascript", "text/css")
 
 
 class SecurityHeadersMiddleware:
@@ -65,8 +69,11 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                # A policy governs documents (and workers): on a script or a style sheet it does nothing, and
+                # its 215 bytes on each of a page's 30-odd assets were 7 KB of a first load.
+                skip = CSP if headers.get("content-type", "").startswith(NOT_DOCUMENTS) else ""
                 for name, value in self.headers.items():
-                    if name not in headers:
+                    if name not in headers and name != skip:
                         headers[name] = value
             await send(message)
 

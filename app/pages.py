@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.engine import checkpoints_for
 from app.http import vendor_versions
-from app.i18n import LANG_COOKIE, load_strings, pick_lang
+from app.i18n import LANG_COOKIE, load_strings, page_strings, pick_lang
 from app.knobs import form_knobs
 from app.lab.memory import RUN_PREFIX, UPLOAD_PREFIX
 from app.schemas import ARCHS, TraceKnobs
@@ -34,6 +34,8 @@ from models import limits
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
+# |tojson writes Korean as it is, not as \uXXXX escapes (a third more bytes); <, >, & and ' stay escaped
+templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 router = APIRouter(tags=["pages"])
 
 # View state carried in the URL next to the knobs: the phase, how many forward and backward steps are
@@ -110,7 +112,8 @@ def bench_context(request: Request, accept_language: str | None) -> dict[str, An
         "knobs": knobs,
         "view": view,
         "lang": lang,
-        "i18n": t,
+        # what its scripts read, not the whole table
+        "i18n": page_strings(lang, "bench-seq2seq" if query.get("mode") == "seq2seq" else "bench"),
         "api": {"stream": "/api/trace/stream", "summary": "/api/trace/summary", "json": "/api/trace.json",
                 "csv": "/api/trace.csv"},
     }

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.lab.memory import RUN_PREFIX
 from models import limits
 
 Arch = Literal["rnn", "lstm", "gru", "sgru", "transformer"]  # sgru: the simplified GRU (one update gate)
@@ -78,6 +79,10 @@ class TraceKnobs(BaseModel):
                                                         description="positional encoding")
     checkpoint: str | None = knob(None, widget="select", max_length=64,
                                   description="pretrained model name (for its architecture); null = random init")
+    # a lab run of a real-valued task (adding) reads numbers, not the text: which of its examples
+    example: int = knob(0, widget="number", archs=RECURRENT, ge=0, le=limits.SEED_MAX,
+                        description="a lab run of the adding task (checkpoint=run:<id>): which of its examples "
+                        "it reads in place of the text; ignored elsewhere")
 
     @model_validator(mode="before")
     @classmethod
@@ -124,6 +129,8 @@ class TraceKnobs(BaseModel):
         if knobs.get("checkpoint") is not None:  # the checkpoint fixes the model: its own shape and weights
             for name in CHECKPOINT_FIXES:
                 knobs.pop(name, None)
+        if not str(knobs.get("checkpoint") or "").startswith(RUN_PREFIX):  # only a lab run has examples
+            knobs.pop("example", None)
         return knobs
 
 
@@ -135,6 +142,9 @@ APPLIES_TO: dict[str, tuple[str, ...]] = {
 }
 
 
+INT_KNOBS = frozenset(name for name, field in TraceKnobs.model_fields.items() if field.annotation in (int, int | None))
+
+
 class KnobQuery(TraceKnobs):
     """The same knobs as a query string; other parameters (page state in a permalink) are ignored."""
 
@@ -142,9 +152,20 @@ class KnobQuery(TraceKnobs):
 
 
 class KnobBody(TraceKnobs):
-    """The same knobs as a JSON body; a misspelt knob is an error, not a silent default."""
+    """The same knobs as a JSON body; a misspelt knob is an error, not a silent default. Strict types,
+    as the document states them: {"seed": true} or {"seed": "3"} is a 422, not 1 or 3 (a query string
+    has only strings: KnobQuery parses them)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def integral_floats_are_integers(cls, data: Any) -> Any:
+        """JSON Schema counts 30.0 as an integer, so the body does too: strict types refuse true and "30"."""
+        if isinstance(data, dict):
+            return {k: int(v) if k in INT_KNOBS and isinstance(v, float) and v.is_integer() else v
+                    for k, v in data.items()}
+        return data
 
 
 # --- response shape (documentation for /docs; the body itself is written by app.serialize) ---

@@ -9,6 +9,8 @@ torch runs in the TraceService's pool (app.routes.seq2seq awaits it).
 
 from __future__ import annotations
 
+import csv
+import io
 from functools import lru_cache
 from typing import Any
 
@@ -17,16 +19,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.errors import KnobError
+from app.lab.memory import RUN_PREFIX, MemoryModels
 from models import limits
 from models.checkpoints import CHECKPOINTS, Checkpoint, load_checkpoint
 from models.seq2seq import (
     ACCURACY_LENGTH_STRIDE,
     ACCURACY_STRINGS,
     MAX_SOURCE_LEN,
+    Seq2Seq,
     accuracy_by_length,
     trace_seq2seq,
 )
 from models.tasks import BOS, EOS, LETTERS, SEQ2SEQ_TASKS, get_task
+from models.vocab import Vocab
 
 DEFAULT_CHECKPOINT = "seq2seq-reverse-attention"
 
@@ -40,7 +45,8 @@ class Seq2SeqKnobs(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
     checkpoint: str = Field(DEFAULT_CHECKPOINT, max_length=64, description="a trained encoder-decoder: "
-                            "seq2seq-reverse-attention, seq2seq-reverse-plain or seq2seq-swap-attention")
+                            "seq2seq-reverse-attention, seq2seq-reverse-plain or seq2seq-swap-attention, or "
+                            "run:<id>, a training run of the lab's reverse task at its current step")
     source: str = Field("attention", min_length=1, max_length=MAX_SOURCE_LEN,
                         description="the input string: lower-case letters a-z, at most the checkpoint's max_len")
     teacher_forcing: bool = Field(True, description="feed the decoder the right previous character (true) or "
@@ -49,7 +55,7 @@ class Seq2SeqKnobs(BaseModel):
     @field_validator("checkpoint")
     @classmethod
     def checkpoint_is_an_encoder_decoder(cls, name: str) -> str:
-        if name not in seq2seq_checkpoints():
+        if name not in seq2seq_checkpoints() and not name.startswith(RUN_PREFIX):
             raise PydanticCustomError("seq2seq_checkpoint", "one of {expected}",
                                       {"expected": ", ".join(seq2seq_checkpoints())})
         return name
@@ -98,12 +104,14 @@ def _f(a: np.ndarray | None) -> list[Any] | None:
 
 
 @lru_cache(maxsize=64)
-def _trace_payload(checkpoint: str, source: str, teacher_forcing: bool) -> dict[str, Any]:
-    model = loaded(checkpoint).model
+def _trace_payload(checkpoint: str, model: Seq2Seq, vocab_: Vocab, source: str, teacher_forcing: bool
+                   ) -> dict[str, Any]:
+    """checkpoint: the name the payload reports (a run's weights: `run:<id>@<step>`, frozen, so the name
+    keys the cache); model and vocab_: its weights and vocabulary."""
     config = model.config
     if len(source) > config.max_len:
         raise KnobError("source", "seq2seq_source_len", limit=config.max_len)
-    tr = trace_seq2seq(source, checkpoint=checkpoint, teacher_forcing=teacher_forcing, device="cpu")
+    tr = trace_seq2seq(source, model=model, vocab=vocab_, teacher_forcing=teacher_forcing, device="cpu")
     arrays = [tr.encoder_states, tr.decoder_states, tr.attention, tr.context, tr.probs, tr.loss]
     if not all(np.isfinite(a).all() for a in arrays + ([] if tr.energies is None else [tr.energies])):
         raise KnobError("source", "seq2seq_nonfinite")  # trained weights never overflow here; JSON stays strict
@@ -165,9 +173,20 @@ def _trace_payload(checkpoint: str, source: str, teacher_forcing: bool) -> dict[
     return payload
 
 
-def trace_payload(knobs: Seq2SeqKnobs) -> dict[str, Any]:
-    """Per decoder step the engine's numbers for `knobs.source`. Runs in the pool."""
-    return _trace_payload(knobs.checkpoint, knobs.source, knobs.teacher_forcing)
+def trace_payload(knobs: Seq2SeqKnobs, memory: MemoryModels | None = None) -> dict[str, Any]:
+    """Per decoder step the engine's numbers for `knobs.source`. A `run:<id>@<step>` checkpoint (frozen by
+    app.lab.runs.RunManager.freeze) comes from `memory`. Runs in the pool."""
+    name = knobs.checkpoint
+    if name.startswith(RUN_PREFIX):
+        try:
+            entry = (memory or MemoryModels(upload_keep_s=0, upload_megabytes=0)).get(name)
+        except KeyError:
+            raise KnobError("checkpoint", "memory_gone") from None
+        if not isinstance(entry.model, Seq2Seq):
+            raise KnobError("checkpoint", "lab_run_arch", arch=entry.arch)
+        return _trace_payload(name, entry.model, entry.vocab, knobs.source, knobs.teacher_forcing)
+    ck = loaded(name)
+    return _trace_payload(name, ck.model, ck.vocab, knobs.source, knobs.teacher_forcing)
 
 
 @lru_cache(maxsize=16)
@@ -189,3 +208,24 @@ def accuracy_payload(knobs: AccuracyQuery) -> dict[str, Any]:
     """Greedy accuracy against input length of every checkpoint trained on `knobs.task`: whole strings and
     characters right, on `count` random strings per length (2, 4, ..., max_len). Runs in the pool."""
     return _accuracy_payload(knobs.task, knobs.count, knobs.seed)
+
+
+CSV_COLUMNS = ("i", "input", "target", "chosen", "p_target", "loss", "correct", "context_norm", "state_norm",
+               "aligned", "attended", "max_weight")
+
+
+def trace_csv(payload: dict[str, Any]) -> str:
+    """One row per decoder step of a trace payload: what it read and chose, p(target), the loss, the norms of
+    c_i and s_i, the source position it copies (aligned) and the one it weighs most (attended, with
+    attention)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in payload["steps"]:
+        w = s["weights"]
+        peak = None if w is None else int(np.argmax(w))
+        writer.writerow([s["i"], s["input"], s["target"], s["chosen"], repr(s["p_target"]), repr(s["loss"]),
+                         int(s["correct"]), repr(s["context_norm"]), repr(s["state_norm"]),
+                         "" if s["aligned"] is None else s["aligned"], "" if peak is None else peak,
+                         "" if w is None else repr(float(w[peak]))])
+    return out.getvalue()

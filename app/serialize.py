@@ -63,7 +63,14 @@ def _steps(trace, T: int) -> list[dict[str, Any]]:
         gates = {g: _c(v) for g, v in trace.gates.items()}
     steps = []
     targets = getattr(trace, "targets", None)  # a training task's targets; None: the next character
+    inputs = getattr(trace, "inputs", None)  # a real-valued task: numbers in, one answer at the last step
     for t in range(T):
+        if inputs is not None:
+            numbered = _number_step(trace, t, T)
+            numbered |= {"h": h[t], **({"c": c[t]} if c is not None else {}),
+                         "gates": {g: v[t] for g, v in gates.items()}}
+            steps.append(numbered)
+            continue
         target = (int(tokens[t + 1]) if t + 1 < T else -1) if targets is None else int(targets[t])
         step: dict[str, Any] = {
             "t": t,
@@ -89,6 +96,34 @@ def _steps(trace, T: int) -> list[dict[str, Any]]:
             step["positional"] = trace.positional[t]
         steps.append(step)
     return steps
+
+
+def _number_step(trace, t: int, T: int) -> dict[str, Any]:
+    """Step t of a real-valued task: its input vector, the readout's prediction, and at the last step the
+    answer and the squared error (the one loss term)."""
+    last = t == T - 1
+    return {
+        "t": t,
+        "token": None,
+        "token_id": -1,
+        "input": trace.inputs[t],
+        "prediction": trace.probs[t],
+        "target": trace.answer if last else None,
+        "loss": _num(float(trace.loss[t])) if last else None,
+        "overflow": bool(trace.forward_overflow[t]),
+    }
+
+
+def last_loss(trace, T: int) -> int:
+    """The last step with a loss term: T-2 for the next character, the task's last target, or T-1 for a
+    real-valued task's answer (the default of the views that follow one loss)."""
+    if getattr(trace, "inputs", None) is not None:
+        return T - 1
+    targets = getattr(trace, "targets", None)
+    if targets is None:
+        return T - 2
+    has = np.flatnonzero(np.asarray(targets) >= 0)
+    return int(has[-1]) if len(has) else -1
 
 
 def _backward(trace, knobs: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +187,12 @@ def trace_payload(trace, knobs: dict[str, Any]) -> dict[str, Any]:
     """The whole, self-contained trace (see app.schemas.TraceResponse)."""
     T = len(trace.tokens)
     extra = {"cost": trace.cost} if hasattr(trace, "cost") else {}
+    inputs = getattr(trace, "inputs", None)
+    numbers = {} if inputs is None else {"inputs": inputs, "answer": trace.answer}
     return {
+        "input_kind": "chars" if inputs is None else "numbers",  # what a step reads: a character or numbers
+        **numbers,
+        "last_loss": last_loss(trace, T),
         "knobs": knobs,
         "arch": knobs["arch"],
         "vocab": list(trace.vocab),
@@ -182,6 +222,9 @@ def meta_event(payload: dict[str, Any]) -> dict[str, Any]:
         "gates": list(first["gates"]),
         "state_shape": list(np.shape(first["h"])) if "h" in first else None,
         "overflow": payload["overflow"],
+        "input_kind": payload.get("input_kind", "chars"),
+        "last_loss": payload.get("last_loss", len(steps) - 2),
+        **({"inputs": payload["inputs"], "answer": payload["answer"]} if "inputs" in payload else {}),
         **({"cost": payload["extra"]["cost"]} if "cost" in payload.get("extra", {}) else {}),  # Transformer: N^2 vs N
     }
 
@@ -233,7 +276,11 @@ def norms_csv(payload: dict[str, Any]) -> str:
     for step in steps:
         t = step["t"]
         event = backward_event(payload, t)
-        row = [t, step["token"], step["target"] or "", "" if step["loss"] is None else f"{step['loss']:.8g}"]
+        token, target = step["token"], step["target"]
+        if token is None:  # a real-valued task: the input vector, and the answer at the last step
+            token = " ".join(f"{float(v):.6g}" for v in step["input"])
+            target = None if target is None else " ".join(f"{float(v):.6g}" for v in target)
+        row = [t, token, target or "", "" if step["loss"] is None else f"{step['loss']:.8g}"]
         if "h" in step:
             with np.errstate(over="ignore", invalid="ignore"):
                 row += cells(np.linalg.norm(step["h"].astype(np.float64), axis=-1))

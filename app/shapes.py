@@ -34,6 +34,10 @@ class PaddingKnobs(BaseModel):
                                  description=f"1 to {MAX_BATCH} sentences of 1 to {MAX_CHARS} characters")
     labels: list[int] | None = Field(None, description="per sentence 1 (names a person) or 0; default: the "
                                      "classifier's own packed prediction, so the loss shows how far each way strays")
+    # str first: a lesson figure's control is a text field ("12, 30, 40"); the API takes a list as well
+    lengths: str | list[int] | None = Field(None, description="per sentence how many of its first characters "
+                                            "the batch holds (1 to the sentence's length), as a list or a "
+                                            "comma-separated text; default: whole sentences")
 
     @field_validator("sentences")
     @classmethod
@@ -56,6 +60,38 @@ class PaddingKnobs(BaseModel):
         if any(v not in (0, 1) for v in value):
             raise PydanticCustomError("shapes_labels_value", "labels are 0 or 1", {})
         return value
+
+
+    @field_validator("lengths", mode="before")
+    @classmethod
+    def _cut(cls, value: object, info: ValidationInfo) -> list[int] | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            try:
+                value = [int(part) for part in value.replace(",", " ").split()]
+            except ValueError:
+                raise PydanticCustomError("shapes_lengths_format", "whole numbers separated by commas", {}) from None
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise PydanticCustomError("shapes_lengths_format", "whole numbers separated by commas", {})
+        sentences = info.data.get("sentences")
+        if sentences is None:
+            return value  # the sentences were refused: that error speaks
+        if len(value) != len(sentences):
+            raise PydanticCustomError("shapes_lengths_count", "one length per sentence ({limit})",
+                                      {"limit": len(sentences)})
+        for n, text in zip(value, sentences, strict=True):
+            if not 1 <= n <= len(text):
+                raise PydanticCustomError("shapes_lengths_value",
+                                          "a length from 1 to the sentence's {limit} characters",
+                                          {"limit": len(text), "length": n})
+        return value
+
+    def batch(self) -> list[str]:
+        """The sentences as the batch holds them: each cut to its length."""
+        if not isinstance(self.lengths, list):
+            return list(self.sentences)
+        return [text[:n] for text, n in zip(self.sentences, self.lengths, strict=True)]
 
 
 @lru_cache(maxsize=4)
@@ -102,9 +138,11 @@ def classify_payload(knobs: SentenceKnobs) -> dict[str, Any]:
 
 
 def padding_payload(knobs: PaddingKnobs) -> dict[str, Any]:
+    """The batch (each sentence cut to its length, if given) run padded without a mask, with a mask and packed."""
     model = _model("shapes-classifier")
+    texts = knobs.batch()
     labels = knobs.labels
     if labels is None:
-        packed = padding_demo(model, alphabet(), knobs.sentences, [0] * len(knobs.sentences))["packed"]
+        packed = padding_demo(model, alphabet(), texts, [0] * len(texts))["packed"]
         labels = [int(p[1] > p[0]) for p in packed["probs"]]
-    return {"sentences": knobs.sentences, "labels": labels, **padding_demo(model, alphabet(), knobs.sentences, labels)}
+    return {"sentences": texts, "labels": labels, **padding_demo(model, alphabet(), texts, labels)}

@@ -255,15 +255,22 @@ def trace_seq2seq(
     target: str | None = None,
     teacher_forcing: bool = True,
     device: str = "auto",
+    model: Seq2Seq | None = None,
+    vocab: Vocab | None = None,
 ) -> Seq2SeqTrace:
     """Run the encoder-decoder on `source`, one output step at a time.
 
-    The model comes from `checkpoint` (config ignored) or is built untrained from `config` (default
-    Seq2SeqConfig()). `target` defaults to the task's answer. Teacher forcing feeds BOS + target to
-    the decoder; without it the decoder feeds back its own predictions for as many steps.
+    The model comes from `checkpoint` (config ignored), is `model` with its `vocab` (a training run's
+    weights), or is built untrained from `config` (default Seq2SeqConfig()). `target` defaults to the
+    task's answer. Teacher forcing feeds BOS + target to the decoder; without it the decoder feeds back
+    its own predictions for as many steps.
     """
     dev = pick_device(device)
-    if checkpoint is not None:
+    if model is not None:
+        if vocab is None:
+            raise ValueError("a model needs its vocabulary")
+        model = model.to(dev)
+    elif checkpoint is not None:
         model, vocab = _load(checkpoint, dev)
     else:
         vocab = seq2seq_vocab()

@@ -96,6 +96,11 @@ class RecurrentTrace:
     grad_norm_after_clip: float
     truncated_vs_full: dict[str, float] | None  # cosine and norm ratio of the parameter gradient
     backward_overflow: np.ndarray  # (T,) bool
+    # A real-valued task (`numbers`): the inputs (T, input_size) in place of tokens (which are then all
+    # -1), and the answer (output_size,) read at the last step; `probs` is then the readout itself (T,
+    # output_size), the prediction at every step, and `loss` the squared error (NaN but at T-1).
+    inputs: np.ndarray | None = None
+    answer: np.ndarray | None = None
 
     @property
     def overflow(self) -> np.ndarray:
@@ -139,7 +144,8 @@ def _parameter_grads(model, tokens, run, d_gi, d_gh, d_logits):
     x = tokens
     for layer, lr in enumerate(run.layers):
         gi_adj, gh_adj = d_gi[:, layer], d_gh[:, layer]  # (T, G*H)
-        if layer == 0:  # one-hot input: W_ih's column for token x_t collects step t's adjoint
+        if layer == 0 and not x.is_floating_point():  # one-hot input: W_ih's column for token x_t collects step t's
+            # adjoint (real-valued inputs, the adding task's, take the outer product below like a layer above)
             W = torch.zeros_like(model.weights(0)[0]).t()
             grads["weight_ih_l0"] = W.index_add_(0, x, gi_adj).t()
         else:
@@ -195,6 +201,7 @@ def trace_recurrent(
     checkpoint: str | None = None,
     in_memory: tuple[CharRNN, Vocab] | None = None,
     targets: Callable[[list[int]], list[int]] | None = None,
+    numbers: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> RecurrentTrace:
     """Trace `config` (its vocab_size is taken from the text) on `text` (at least 2 characters), or with
     `checkpoint` a trained character model (models.checkpoints; `config` is then ignored).
@@ -205,25 +212,49 @@ def trace_recurrent(
 
     in_memory: a model held in memory with its vocabulary (a training run's weights), instead of a
     checkpoint file; every character of the text must be in that vocabulary. targets: the target id
-    of every step from the ids (a training task's, -1 for none) in place of the next character."""
+    of every step from the ids (a training task's, -1 for none) in place of the next character.
+
+    numbers: a real-valued sequence (T, input_size) and its answer (output_size,) in place of the text
+    (which is then ignored), with the in_memory model that reads them (the lab's adding task): the
+    loss is the squared error of the readout at the last step, L = ||y_hat_{T-1} - y||^2, the only
+    loss term, so the gradient views show how far back that one loss reaches."""
     options = options or TraceOptions()
-    if len(text) < 2:
+    if numbers is None and len(text) < 2:
         raise ValueError("text must have at least 2 characters (a step and its next character)")
     device = pick_device(options.device)
-    if in_memory is not None:
+    if numbers is not None:
+        if in_memory is None:
+            raise ValueError("numbers are read by a model held in memory (a lab run's)")
+        model, vocab, unknown = in_memory[0].to(device), in_memory[1], list[int]()
+        tokens = numbers[0].to(device=device, dtype=torch.float32)  # (T, input_size)
+        answer = numbers[1].to(device=device, dtype=torch.float32).reshape(-1)
+        if tokens.ndim != 2 or tokens.shape[0] < 2 or tokens.shape[1] != model.weights(0)[0].shape[1]:
+            raise ValueError("numbers must be (T >= 2, the model's input size)")
+        ids = [-1] * tokens.shape[0]
+    elif in_memory is not None:
         model, vocab = in_memory[0].to(device), in_memory[1]
         ids, unknown = vocab.encode(text), list[int]()
     else:
         model, vocab, ids, unknown = _model_for(text, config, checkpoint, device)
     config = model.config
-    tokens = torch.tensor(ids, device=device)
+    if numbers is None:
+        tokens = torch.tensor(ids, device=device)
     L = config.layers
 
     with torch.no_grad(), flushed_denormals():
         run = model.unroll(tokens)
         logits = run.logits
-        probs = torch.softmax(logits, -1)
-        if targets is None:
+        # the readout is the prediction of a real-valued task; otherwise next-character probabilities
+        probs = logits if numbers is not None else torch.softmax(logits, -1)
+        if numbers is not None:  # regression: one loss term, the squared error at the last step
+            target = torch.full((len(ids),), -1, device=device)
+            target[-1] = 0
+            has = target >= 0
+            loss = torch.full((len(ids),), float("nan"), device=device)
+            loss[-1] = ((logits[-1] - answer) ** 2).sum()
+            d_logits = torch.zeros_like(logits)
+            d_logits[-1] = 2 * (logits[-1] - answer)
+        elif targets is None:
             target = None
             loss = step_losses(logits, tokens)
             # dL/dlogits_t = p_t - onehot(token_{t+1}); the last step has no target
@@ -271,8 +302,10 @@ def trace_recurrent(
             config=config,
             options=options,
             vocab=vocab.chars,
-            tokens=_np(tokens),
-            targets=None if target is None else _np(target),
+            tokens=_np(tokens) if numbers is None else np.full(len(ids), -1),
+            targets=None if target is None or numbers is not None else _np(target),
+            inputs=None if numbers is None else _np(tokens),
+            answer=None if numbers is None else _np(answer),
             unknown=unknown,
             h=_np(states[:, :, 0]),
             c=_np(states[:, :, 1]) if is_lstm else None,

@@ -29,8 +29,14 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-# torch first and pinned: this release is the CPU build; an unpinned torch pulls a multi-GB CUDA one
-.venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
+# torch first and pinned. Where pip finds the local CPU wheel of 2.13.0 (this project's machines) the pin
+# is enough; on plain PyPI 2.13.0 is the multi-GB CUDA build, so elsewhere set
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu (as the Dockerfile does) to take 2.13.0+cpu from there.
+if [ -n "${TORCH_INDEX_URL:-}" ]; then
+  .venv/bin/pip install --quiet --disable-pip-version-check --index-url "$TORCH_INDEX_URL" "torch==2.13.0+cpu"
+else
+  .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
+fi
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
 
 if [ -f package-lock.json ]; then

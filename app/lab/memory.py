@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from torch import nn
+from torch import Tensor, nn
 
 from models.vocab import Vocab
 
@@ -36,6 +36,9 @@ class MemoryModel:
     arch: str  # the engine's architecture: rnn | lstm | gru | transformer
     nbytes: int = 0
     describe: dict[str, str] = field(default_factory=dict)  # {"ko", "en"}: a line for the checkpoint menu
+    # A real-valued task (the adding task): example index -> its inputs (T, input_size) and answer
+    # (output_size,), which the engine traces in place of a text; None: the model reads characters.
+    numbers: Callable[[int], tuple[Tensor, Tensor]] | None = None
 
 
 def is_memory_name(name: str | None) -> bool:

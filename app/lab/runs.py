@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,7 +36,7 @@ from app.serialize import dumps
 from models.limits import MAX_TEXT
 from models.training.loop import TrainConfig, TrainRun
 from models.training.model import engine_model
-from models.training.tasks import held_out
+from models.training.tasks import Task, example, held_out
 from models.vocab import Vocab
 
 log = logging.getLogger("unrolled.lab")
@@ -95,16 +95,26 @@ class Run:
 
     @cached_property
     def bench_url(self) -> str | None:
-        """The bench on this run's current weights and one held-out sequence of its task; None where the
-        bench cannot show the task (the adding task's inputs are numbers, not characters)."""
+        """The bench on this run's current weights and one held-out sequence of its task (a real-valued
+        task: its example 0, which the bench's example knob changes); None where the bench cannot show it."""
         task = self.config.task_spec
-        if task.vocab is None or self.config.model.arch == "seq2seq":
-            return None
+        if self.config.model.arch == "seq2seq":  # the bench's encoder-decoder mode, on a held-out string
+            x = held_out(task, 1, self.config.length, self.config.model.seed).x[0]
+            return "/bench?" + urlencode({"mode": "seq2seq", "checkpoint": f"{RUN_PREFIX}{self.id}",
+                                          "source": task.text(x)})
         arch = self.config.model.engine_arch
+        if task.vocab is None:
+            return "/bench?" + urlencode({"arch": arch, "checkpoint": f"{RUN_PREFIX}{self.id}", "example": 0})
         x = held_out(task, 1, min(self.config.length, 96), self.config.model.seed).x[0]
         text = task.text(x[: MAX_TEXT])
         query = {"arch": arch, "checkpoint": f"{RUN_PREFIX}{self.id}", "text": text}
         return "/bench?" + urlencode(query)
+
+
+def _numbers(task: Task, T: int, seed: int, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A real-valued task's example `index` for the bench: its inputs (T, input_size) and answer."""
+    batch = example(task, T, seed, index)
+    return batch.x[0], batch.y[:1]
 
 
 class RunManager:
@@ -201,9 +211,7 @@ class RunManager:
         if run is None:
             raise KnobError("checkpoint", "lab_run_unknown", id=run_id[:20])
         task = run.config.task_spec
-        if task.vocab is None or run.config.model.arch == "seq2seq":
-            raise KnobError("checkpoint", "lab_run_bench", task=task.name)
-        run_arch = run.config.model.engine_arch
+        run_arch = run.config.model.engine_arch  # seq2seq: what the bench's seq2seq mode asks for
         if arch != run_arch:
             raise KnobError("checkpoint", "lab_run_arch", arch=run_arch)
         if step:
@@ -217,8 +225,11 @@ class RunManager:
         frozen = f"{RUN_PREFIX}{run.id}@{at}"
         if not self.memory.has(frozen):
             config = run.config.model.engine_config(task.input_size, task.output_size)
-            self.memory.put_frozen(frozen, MemoryModel(engine_model(weights, config), Vocab(task.vocab), task.targets,
-                                                       run_arch))
+            numbers = (None if task.vocab is not None  # a real-valued task: the engine traces its examples
+                       else partial(_numbers, task, run.config.length, run.config.model.seed))
+            self.memory.put_frozen(frozen, MemoryModel(engine_model(weights, config), Vocab(task.vocab or ()),
+                                                       task.targets if task.vocab is not None else None, run_arch,
+                                                       numbers=numbers))
         return frozen
 
     def status(self) -> dict[str, Any]:

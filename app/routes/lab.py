@@ -64,23 +64,36 @@ async def run_status(run_id: str, request: Request) -> dict[str, Any]:
     return _run(request, run_id).summary()
 
 
-@router.post("/{run_id}/pause")
-async def pause_run(run_id: str, request: Request) -> dict[str, Any]:
+def _own_run(request: Request, run_id: str) -> Run:
+    """A run for pausing, resuming or stopping: only from the address that started it (403 otherwise), so a
+    student who follows the teacher's runs in a classroom room (and knows their ids) cannot stop them."""
     run = _run(request, run_id)
+    if run.client != CLIENT.get():
+        raise HTTPException(403, load_strings(request_lang(request))["err_lab_not_yours"])
+    return run
+
+
+_OWNER_ONLY: dict[int | str, dict[str, Any]] = {403: {"description": "the run was started from another address"},
+                                                404: {"description": "no such run"}}
+
+
+@router.post("/{run_id}/pause", responses=_OWNER_ONLY)
+async def pause_run(run_id: str, request: Request) -> dict[str, Any]:
+    run = _own_run(request, run_id)
     await anyio.to_thread.run_sync(manager(request).pause, run)  # waits for the step in progress
     return run.summary()
 
 
-@router.post("/{run_id}/resume")
+@router.post("/{run_id}/resume", responses=_OWNER_ONLY)
 async def resume_run(run_id: str, request: Request) -> dict[str, Any]:
-    run = _run(request, run_id)
+    run = _own_run(request, run_id)
     manager(request).resume(run)
     return run.summary()
 
 
-@router.post("/{run_id}/stop")
+@router.post("/{run_id}/stop", responses=_OWNER_ONLY)
 async def stop_run(run_id: str, request: Request) -> dict[str, Any]:
-    run = _run(request, run_id)
+    run = _own_run(request, run_id)
     await anyio.to_thread.run_sync(manager(request).stop, run)  # waits for the step in progress
     return run.summary()
 

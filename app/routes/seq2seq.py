@@ -10,7 +10,8 @@ from fastapi.responses import Response
 
 from app.deps import ServiceDep
 from app.http import revalidated
-from app.seq2seq import AccuracyQuery, Seq2SeqBody, Seq2SeqQuery, accuracy_payload, trace_payload
+from app.lab.memory import RUN_PREFIX
+from app.seq2seq import AccuracyQuery, Seq2SeqBody, Seq2SeqQuery, accuracy_payload, trace_csv, trace_payload
 from app.serialize import dumps
 
 router = APIRouter(prefix="/api/seq2seq", tags=["seq2seq"])
@@ -19,24 +20,45 @@ _UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
     422: {"description": "a knob is out of range or the source has a character outside a-z; `loc` names it"}}
 
 
-async def _trace(knobs: Seq2SeqBody | Seq2SeqQuery, traces: ServiceDep) -> bytes:
-    payload: dict[str, Any] = await traces.run(trace_payload, knobs)
+async def _payload(request: Request, knobs: Seq2SeqBody | Seq2SeqQuery, traces: ServiceDep) -> dict[str, Any]:
+    memory = None
+    if knobs.checkpoint.startswith(RUN_PREFIX):
+        # a training run of the reverse task: its weights frozen at the current step (run:<id>@<step>)
+        lab = request.app.state.lab
+        frozen = await traces.run(lab.freeze, knobs.checkpoint, "seq2seq")
+        knobs, memory = knobs.model_copy(update={"checkpoint": frozen}), lab.memory
+    payload: dict[str, Any] = await traces.run(trace_payload, knobs, memory)
     traces.count("seq2seq_traces")
-    return await traces.run(dumps, payload)
+    return payload
+
+
+async def _trace(request: Request, knobs: Seq2SeqBody | Seq2SeqQuery, traces: ServiceDep) -> bytes:
+    return await traces.run(dumps, await _payload(request, knobs, traces))
 
 
 @router.post("/trace", response_class=Response, responses=_UNPROCESSABLE)
-async def post_trace(knobs: Seq2SeqBody, traces: ServiceDep) -> Response:
+async def post_trace(request: Request, knobs: Seq2SeqBody, traces: ServiceDep) -> Response:
     """Per decoder step i: the input fed, energies e_ij and weights a_ij over the source (null without
     attention), the context c_i (values and norm), the decoder state s_i, the distribution over `vocab`,
     the chosen character, p(target) and the loss; plus the encoder annotations h_j."""
-    return Response(await _trace(knobs, traces), media_type="application/json")
+    return Response(await _trace(request, knobs, traces), media_type="application/json")
 
 
 @router.get("/trace", response_class=Response, responses=_UNPROCESSABLE)
 async def get_trace(request: Request, knobs: Annotated[Seq2SeqQuery, Query()], traces: ServiceDep) -> Response:
-    """The same as POST /api/seq2seq/trace, as a query (the bench's links)."""
-    return revalidated(request, await _trace(knobs, traces), "application/json")
+    """The same as POST /api/seq2seq/trace, as a query (the bench's links and its JSON export)."""
+    return revalidated(request, await _trace(request, knobs, traces), "application/json")
+
+
+@router.get("/trace.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})
+async def get_trace_csv(request: Request, knobs: Annotated[Seq2SeqQuery, Query()], traces: ServiceDep) -> Response:
+    """One row per decoder step: input, target, chosen, p(target), loss, correct, ||c_i||, ||s_i||, the source
+    position the output copies (aligned) and the one weighed most (attended, max_weight; empty without
+    attention)."""
+    payload = await _payload(request, knobs, traces)
+    name = f"unrolled-{payload['checkpoint'].replace(':', '-').replace('@', '-')}-{payload['source']}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+    return Response(await traces.run(trace_csv, payload), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/accuracy", response_class=Response, responses=_UNPROCESSABLE)

@@ -187,3 +187,10 @@ def held_out(task: Task, count: int, T: int, seed: int) -> Batch:
     if task.name == "charlm":
         return _charlm(count, T, gen, part="held_out")
     return task.sample(count, T, gen)
+
+
+def example(task: Task, T: int, seed: int, index: int) -> Batch:
+    """One sequence for the bench to trace: example `index` of a run with this seed, drawn from a stream
+    of its own (neither a training batch nor the held-out set), the same every time it is asked for."""
+    gen = torch.Generator().manual_seed((seed * 1_000_033 + index + 2_000_029) % 2**63)
+    return task.sample(1, T, gen)

@@ -16,7 +16,7 @@ from torch import nn
 
 from app.main import create_app
 from app.settings import Settings
-from models.training.tasks import get_task, held_out
+from models.training.tasks import example, get_task, held_out
 from tests.app.conftest import LiveServer, _free_port, parse_sse, strict_json
 
 FAST = {"hidden_size": 16, "batch": 16, "lr": 1e-2}
@@ -187,12 +187,6 @@ def test_the_bench_traces_a_runs_weights_with_the_tasks_own_targets(lab):
     expected = F.cross_entropy(logits, parity, reduction="none").numpy()
     np.testing.assert_allclose([s["loss"] for s in trace["steps"]], expected, rtol=1e-4, atol=1e-6)
     assert [s["target"] for s in trace["steps"]] == [str(int(p)) for p in parity]
-    # the adding task's inputs are numbers: no bench, and a clear 422 if asked
-    adding = _start(lab.url, task="adding", seq_len=10, arch="gru", steps=10, **FAST)
-    _events(lab.url, adding)
-    assert _status(lab.url, adding)["bench_url"] is None
-    r = httpx.get(f"{lab.url}/api/trace.json", params={"arch": "gru", "checkpoint": f"run:{adding}", "text": "ab"})
-    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_run_bench"
     r = httpx.get(f"{lab.url}/api/trace.json", params={"arch": "lstm", "checkpoint": f"run:{run_id}", "text": "01"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_run_arch"
 
@@ -272,7 +266,7 @@ def test_the_transformer_knobs_are_checked(lab):
                                                                                     "knob_layers_range")
 
 
-def test_the_encoder_decoder_learns_reversal_in_the_lab_and_stays_out_of_the_bench(lab):
+def test_the_encoder_decoder_learns_reversal_in_the_lab_and_opens_in_the_seq2seq_bench(lab):
     run_id = _start(lab.url, task="reverse", seq_len=4, arch="seq2seq", hidden_size=16, steps=20, batch=16, lr=3e-3,
                     attention=False)
     events = _events(lab.url, run_id)
@@ -280,8 +274,146 @@ def test_the_encoder_decoder_learns_reversal_in_the_lab_and_stays_out_of_the_ben
     snapshot = [e["data"] for e in events if e["event"] == "snapshot"][-1]
     assert len(snapshot["distance"]) == 4 + 5  # J + I time steps between reading and writing
     summary = _status(lab.url, run_id)
-    assert summary["bench_url"] is None and summary["knobs"]["attention"] is False
+    assert summary["bench_url"].startswith(f"/bench?mode=seq2seq&checkpoint=run%3A{run_id}&source=")
+    assert summary["knobs"]["attention"] is False
+    r = httpx.get(f"{lab.url}/api/trace.json", params={"arch": "gru", "checkpoint": f"run:{run_id}", "text": "ab"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_run_arch"
     r = httpx.post(f"{lab.url}/api/runs", json={"task": "reverse", "seq_len": 4, "arch": "gru"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_seq2seq_task"
     r = httpx.post(f"{lab.url}/api/runs", json={"task": "copy", "seq_len": 5, "arch": "seq2seq"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_seq2seq_task"
+
+
+def _torch_adding(weights: dict, arch: str, x: torch.Tensor, y: torch.Tensor):
+    """torch.nn's module rebuilt from a checkpoint, stepped one step at a time so that autograd gives the
+    whole dL/dh_t (through every later step), L = (y_hat_{T-1} - y)^2 read from the last hidden state."""
+    H = weights["weight_hh_l0"].shape[1]
+    core = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[arch](2, H)
+    core.load_state_dict({k: v for k, v in weights.items() if not k.startswith("readout.")})
+    readout = nn.Linear(H, 1)
+    readout.load_state_dict({"weight": weights["readout.weight"], "bias": weights["readout.bias"]})
+    state, hs, predictions = None, [], []
+    for t in range(len(x)):
+        h, state = core(x[t : t + 1], state)  # h: (1, H), the one tensor the readout and the next step read
+        state = (h, state[1]) if arch == "lstm" else h
+        h.retain_grad()
+        hs.append(h)
+        predictions.append(readout(h[0]))
+    loss = ((predictions[-1] - y) ** 2).sum()
+    loss.backward()
+    return (torch.stack([h[0] for h in hs]).detach(), torch.cat(predictions).detach(), float(loss.detach()),
+            torch.stack([h.grad[0].norm() for h in hs]))
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
+def test_a_paused_adding_run_opens_in_the_bench_and_equals_torch_nn(lab, arch):
+    T = 12
+    run_id = _start(lab.url, task="adding", seq_len=T, arch=arch, steps=20000, seed=3, **FAST)
+    deadline = time.monotonic() + 30
+    while _status(lab.url, run_id)["step"] < 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert httpx.post(f"{lab.url}/api/runs/{run_id}/pause").json()["status"] == "paused"
+    summary = _status(lab.url, run_id)
+    assert summary["bench_url"] == f"/bench?arch={arch}&checkpoint=run%3A{run_id}&example=0"
+    assert httpx.get(lab.url + summary["bench_url"]).status_code == 200
+    r = httpx.get(f"{lab.url}/api/trace.json", params={"arch": arch, "checkpoint": f"run:{run_id}", "example": 5})
+    assert r.status_code == 200, r.text
+    trace = r.json()
+    assert trace["knobs"]["checkpoint"] == f"run:{run_id}@{summary['step']}" and trace["knobs"]["example"] == 5
+    assert trace["input_kind"] == "numbers" and trace["last_loss"] == T - 1
+    batch = example(get_task("adding"), T, 3, 5)  # the run's own example 5: seeded, the same every time
+    x, y = batch.x[0], batch.y[:1]
+    np.testing.assert_array_equal(np.array(trace["inputs"], np.float32), x.numpy())
+    assert [s["input"] for s in trace["steps"]] == trace["inputs"] and trace["answer"] == pytest.approx(y.tolist())
+    weights = load(httpx.get(f"{lab.url}/api/runs/{run_id}/checkpoint").content)
+    h, prediction, loss, grad_h = _torch_adding(weights, arch, x, y)
+    np.testing.assert_allclose([s["h"][0] for s in trace["steps"]], h.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose([s["prediction"][0] for s in trace["steps"]], prediction.numpy(), rtol=1e-4, atol=1e-5)
+    assert [s["loss"] for s in trace["steps"][:-1]] == [None] * (T - 1)  # one loss term, at the last step
+    assert trace["steps"][-1]["loss"] == pytest.approx(loss, rel=1e-4, abs=1e-7)
+    assert trace["steps"][-1]["target"] == pytest.approx(y.tolist()) and trace["backward"]["loss"] == pytest.approx(
+        loss, rel=1e-4, abs=1e-7)
+    np.testing.assert_allclose([g[0] for g in trace["backward"]["grad_h"]], grad_h.numpy(), rtol=1e-3, atol=1e-7)
+    flow = np.array(trace["backward"]["grad_flow"])  # only the final loss's row is not zero
+    np.testing.assert_allclose(flow[-1], grad_h.numpy(), rtol=1e-3, atol=1e-7)
+    assert not flow[:-1].any()
+    # another example is another sequence; the stream's meta says what the steps read
+    other = httpx.get(f"{lab.url}/api/trace.json", params={"arch": arch, "checkpoint": f"run:{run_id}", "example": 6})
+    assert other.json()["inputs"] != trace["inputs"]
+    csv = httpx.get(f"{lab.url}/api/trace.csv", params={"arch": arch, "checkpoint": f"run:{run_id}", "example": 5})
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == T + 1
+    with httpx.stream("GET", f"{lab.url}/api/trace/stream", params={"arch": arch, "checkpoint": f"run:{run_id}",
+                                                                     "example": 5}, timeout=60) as stream:
+        text = ""
+        for chunk in stream.iter_text():
+            text += chunk
+            if "event: meta" in text and text.endswith("\n\n"):
+                break
+    meta = next(e["data"] for e in parse_sse(text) if e["event"] == "meta")
+    assert meta["input_kind"] == "numbers" and meta["inputs"] == trace["inputs"] and meta["last_loss"] == T - 1
+    bad = httpx.get(f"{lab.url}/api/trace.json", params={"arch": arch, "checkpoint": f"run:{run_id}", "example": -1})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "example"
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_a_paused_reverse_run_traces_in_the_seq2seq_bench_as_its_checkpoint_rebuilt(lab, attention):
+    from models.seq2seq import Seq2Seq, Seq2SeqConfig, encode_pair, trace_seq2seq
+    from models.vocab import Vocab
+
+    run_id = _start(lab.url, task="reverse", seq_len=6, arch="seq2seq", hidden_size=16, steps=20000, batch=16,
+                    lr=3e-3, attention=attention, seed=2)
+    deadline = time.monotonic() + 30
+    while _status(lab.url, run_id)["step"] < 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert httpx.post(f"{lab.url}/api/runs/{run_id}/pause").json()["status"] == "paused"
+    summary = _status(lab.url, run_id)
+    page = httpx.get(lab.url + summary["bench_url"])
+    assert page.status_code == 200 and f'value="run:{run_id}" selected' in page.text
+    source = "reverse"
+    r = httpx.post(f"{lab.url}/api/seq2seq/trace", json={"checkpoint": f"run:{run_id}", "source": source,
+                                                          "teacher_forcing": True})
+    assert r.status_code == 200, r.text
+    body = strict_json(r.content)
+    assert body["checkpoint"] == f"run:{run_id}@{summary['step']}" and body["attention"] is attention
+    assert body["target"] == source[::-1] and body["T"] == len(source) + 1
+    raw = httpx.get(f"{lab.url}/api/runs/{run_id}/checkpoint").content
+    with open_metadata(raw) as meta:
+        config = Seq2SeqConfig(**strict_json(meta["config"].encode()))
+        vocab = Vocab(tuple(strict_json(meta["vocab"].encode())))
+        assert meta["step"] == str(summary["step"])
+    assert body["vocab"] == list(vocab.chars)
+    model = Seq2Seq(config)
+    model.load_state_dict(load(raw))
+    model.eval()
+    src, dec_in, out = encode_pair(vocab, source, source[::-1])
+    with torch.no_grad():  # the module's own forward, teacher forced: one logit row per output step
+        probs = torch.softmax(model(src[None], dec_in[None])[0], -1)
+    np.testing.assert_allclose([s["probs"] for s in body["steps"]], probs.numpy(), rtol=1e-5, atol=1e-7)
+    tr = trace_seq2seq(source, model=model, vocab=vocab, teacher_forcing=True, device="cpu")
+    for i, step in enumerate(body["steps"]):
+        np.testing.assert_allclose(step["context"], tr.context[i], rtol=1e-6, atol=1e-7)
+        assert step["loss"] == pytest.approx(float(tr.loss[i]), rel=1e-6)
+        if attention:
+            np.testing.assert_allclose(step["weights"], tr.attention[i], rtol=1e-6, atol=1e-8)
+        else:
+            assert step["weights"] is None
+    r = httpx.get(f"{lab.url}/api/seq2seq/trace", params={"checkpoint": "run:nope", "source": "ab"})
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_run_unknown"
+    httpx.post(f"{lab.url}/api/runs/{run_id}/stop")
+
+
+def test_only_the_address_that_started_a_run_may_pause_resume_or_stop_it(lab):
+    """In a classroom room students know the teacher's run ids; they may follow the runs, not stop them.
+    (uvicorn takes the client's address from X-Forwarded-For when the request comes from loopback.)"""
+    run_id = _start(lab.url, task="parity", seq_len=10, arch="gru", steps=5000, **FAST)
+    student = {"X-Forwarded-For": "10.0.0.23"}
+    for action in ("pause", "resume", "stop"):
+        for lang, word in (("ko", "기기"), ("en", "device")):
+            r = httpx.post(f"{lab.url}/api/runs/{run_id}/{action}?lang={lang}", headers=student)
+            assert r.status_code == 403 and word in r.json()["detail"], r.text
+    assert httpx.get(f"{lab.url}/api/runs/{run_id}", headers=student).status_code == 200  # following is open
+    assert _status(lab.url, run_id)["status"] in ("queued", "running")
+    assert httpx.post(f"{lab.url}/api/runs/{run_id}/stop").status_code == 200
+    assert _wait_status(lab.url, run_id, "stopped")["status"] == "stopped"

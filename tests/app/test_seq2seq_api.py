@@ -99,3 +99,26 @@ def test_errors_speak_the_request_language_and_extra_body_keys_are_refused(clien
 def test_bad_accuracy_knobs_are_422(client, params, field):
     r = client.get("/api/seq2seq/accuracy", params=params)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == field
+
+
+def test_the_csv_export_has_one_row_per_decoder_step_of_the_trace(client):
+    import csv
+    import io
+
+    knobs = {"checkpoint": "seq2seq-reverse-attention", "source": "export", "teacher_forcing": "false"}
+    r = client.get("/api/seq2seq/trace.csv", params=knobs)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    body = strict_json(client.get("/api/seq2seq/trace", params=knobs).content)
+    assert len(rows) == body["T"] == len("export") + 1
+    for row, step in zip(rows, body["steps"], strict=True):
+        assert row["chosen"] == step["chosen"] and row["target"] == step["target"]
+        assert float(row["loss"]) == step["loss"] and float(row["p_target"]) == step["p_target"]
+        assert int(row["attended"]) == int(np.argmax(step["weights"]))
+        assert float(row["max_weight"]) == max(step["weights"])
+    plain = list(csv.DictReader(io.StringIO(client.get("/api/seq2seq/trace.csv", params={
+        **knobs, "checkpoint": "seq2seq-reverse-plain"}).text)))
+    assert all(row["attended"] == "" and row["max_weight"] == "" for row in plain)
+    r = client.get("/api/seq2seq/trace.csv", params={**knobs, "source": "Bad"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "source"

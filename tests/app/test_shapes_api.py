@@ -58,6 +58,23 @@ def test_padding_is_torchs_packed_and_no_mask_differs(client):
     assert gaps[1] < 1e-5 and gaps[0] > 1e-3 and gaps[2] > 1e-3  # only the longest sentence is unpadded
 
 
+@pytest.mark.parametrize("lengths", [[4, 51, 9], "4, 51, 9", "4 51 9"])
+def test_lengths_cut_the_batch_as_if_the_cut_sentences_were_sent(client, lengths):
+    texts = ["Ivy wrote.", "Yesterday Mira Voss met the teacher at the library.", "수아가 편지를 썼습니다."]
+    cut = [t[:n] for t, n in zip(texts, [4, 51, 9], strict=True)]
+    body = strict_json(client.post("/api/shapes/padding", json={"sentences": texts, "lengths": lengths,
+                                                                 "labels": [1, 0, 1]}).content)
+    alone = strict_json(client.post("/api/shapes/padding", json={"sentences": cut, "labels": [1, 0, 1]}).content)
+    assert body == alone and body["sentences"] == cut and body["lengths"] == [4, 51, 9]
+    model, _ = load("shapes-classifier")
+    ids, _, n = pad_batch(cut, alphabet())
+    with torch.no_grad():
+        _, h_n = torch_gru(model)(pack_padded_sequence(model.embedding(ids), n, enforce_sorted=False))
+    torch.testing.assert_close(torch.tensor(body["packed"]["last_hidden"]), h_n[-1])
+    gaps = body["no_mask"]["distance_to_packed"]
+    assert gaps[1] < 1e-5 and gaps[0] > 1e-3 and max(body["mask"]["distance_to_packed"]) < 1e-5
+
+
 @pytest.mark.parametrize(("path", "body", "field"), [
     ("/api/shapes/tag", {"sentence": ""}, "sentence"),
     ("/api/shapes/tag", {"sentence": "a" * (MAX_CHARS + 1)}, "sentence"),
@@ -67,6 +84,10 @@ def test_padding_is_torchs_packed_and_no_mask_differs(client):
     ("/api/shapes/padding", {"sentences": ["a", "a" * (MAX_CHARS + 1)]}, "sentences"),
     ("/api/shapes/padding", {"sentences": ["a", "b"], "labels": [1]}, "labels"),
     ("/api/shapes/padding", {"sentences": ["a"], "labels": [2]}, "labels"),
+    ("/api/shapes/padding", {"sentences": ["ab", "cde"], "lengths": [2]}, "lengths"),
+    ("/api/shapes/padding", {"sentences": ["ab", "cde"], "lengths": "2, 4"}, "lengths"),
+    ("/api/shapes/padding", {"sentences": ["ab", "cde"], "lengths": [0, 3]}, "lengths"),
+    ("/api/shapes/padding", {"sentences": ["ab", "cde"], "lengths": "two, 3"}, "lengths"),
 ])
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_bad_fields_are_422_naming_the_field(client, path, body, field, lang):

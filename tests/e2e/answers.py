@@ -123,6 +123,18 @@ def grad_ratio_ab(p: Payload, args: dict, pb: Payload | None = None) -> dict:
     return {"value": _ratio(grad_at_distance(pb, args)["value"], grad_at_distance(p, args)["value"])}
 
 
+def reach_ratio_ab(p: Payload, args: dict, pb: Payload | None = None) -> dict:
+    assert pb is not None, "reach_ratio_ab needs the B side"
+    d = args.get("d", 1)
+
+    def side(q: Payload) -> float | None:
+        f = resolve_step(args.get("from", "last"), _T(q))
+        assert 0 <= d <= f
+        return grad_ratio(q, {"from": f, "to": f - d})["value"]
+
+    return {"value": _ratio(side(p), side(pb))}
+
+
 def grad_norm_at(p: Payload, args: dict, pb: Payload | None = None) -> dict:
     t = resolve_step(args.get("step", -1), _T(p))
     g = p["backward"]["grad_h"][t][-1]
@@ -287,7 +299,7 @@ TWINS: dict[str, Callable[..., dict]] = {
     f.__name__: f for f in (grad_ratio, c_path_ratio, grad_at_distance, future_share, prob_of_target, saturation,
                             truncated_cosine, clip_ratio, first_overflow, grad_ratio_ab, grad_norm_at, mean_loss,
                             mean_loss_ab, sentence_prob, prob_ratio_ab, state_gap_ab, jacobian_max, sample_argmax_share,
-                            ar_unseen_share, ar_loss_ratio, lab_below_baseline, lab_distance_ratio,
+                            reach_ratio_ab, ar_unseen_share, ar_loss_ratio, lab_below_baseline, lab_distance_ratio,
                             seq2seq_alignment_hits, seq2seq_accuracy, attention_lookback,
                             shapes_name_gain, shapes_padding_distance)
 }

@@ -217,10 +217,46 @@ def test_a_knob_change_keeps_the_forward_step_clamped_to_the_new_text(server, ne
     assert log.console_errors() == []
 
 
+PARAMS_ASKED = "() => performance.getEntriesByType('resource').filter(r => r.name.includes('/api/trace/params')).length"
+
+
+def test_the_weights_are_fetched_only_when_the_equation_panel_comes_near(server, new_page):
+    """The first load skips the weights (~100 KB gzipped): the bench is ready with every visible figure
+    drawn and the equation panel saying "loading"; scrolled near, the panel asks for them and fills in."""
+    page, log = new_page(locale="ko-KR", width=1280, height=720)
+    page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=8, step=5, lang="ko"))
+    wait_ready(page)
+    assert page.evaluate("document.getElementById('panel-equation').getBoundingClientRect().top") > 720 * 1.5
+    settle(page)
+    assert page.evaluate(PARAMS_ASKED) == 0
+    assert page.evaluate("window.unrolledBench.trace.params") is None
+    assert page.locator("#plot-equation .eq-wait").inner_text() == page.evaluate(
+        "JSON.parse(document.getElementById('bench-config').textContent).i18n.eq_loading")
+    page.locator("#panel-equation").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelectorAll('#plot-equation .eq-row').length === 6")
+    wait_ready(page)
+    assert page.evaluate(PARAMS_ASKED) == 1
+    assert page.locator("#plot-equation .eq-check.ok").count() == 6
+    # a knob change brings the bench back to the top: the new trace's weights wait for the panel again
+    page.fill("#knob-text", "abcdefg")
+    page.locator("#knob-text").press("Enter")
+    page.wait_for_function("() => window.unrolledBench.ready && window.unrolledBench.T === 7")
+    settle(page)
+    if page.evaluate("document.getElementById('panel-equation').getBoundingClientRect().top") > 720 * 1.5:
+        assert page.evaluate(PARAMS_ASKED) == 1
+        page.locator("#panel-equation").scroll_into_view_if_needed()
+    page.wait_for_function("() => window.unrolledBench.trace.params !== null && window.unrolledBench.ready")
+    assert page.evaluate(PARAMS_ASKED) == 2
+    assert page.locator("#plot-equation .eq-check.ok").count() == 6
+    page.locator("#panel-equation").screenshot(path=str(ARTIFACTS / "panel-equation-lazy-ko.png"))
+    assert log.console_errors() == []
+
+
 def test_the_equation_panel_fills_in_the_numbers_of_the_trace(server, new_page):
     page, log = new_page(locale="ko-KR")
     page.goto(bench_url(server, arch="lstm", text=TEXT, hidden_size=8, step=5, lang="ko"))
     wait_ready(page)
+    page.locator("#panel-equation").scroll_into_view_if_needed()  # the weights come when it is near
     page.wait_for_function("() => document.querySelectorAll('#plot-equation .eq-row').length === 6")
     assert page.locator("#plot-equation .eq-check.ok").count() == 6  # i f g o c h: computed = trace
     trace_h = page.evaluate("window.unrolledBench.trace.steps[4].h[0][0]")

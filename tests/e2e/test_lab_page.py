@@ -73,11 +73,6 @@ def test_memory_race_in_korean_draws_four_runs_pauses_and_stops(new_page, server
                                     ".filter((d) => String(d.meta).startsWith('snap-')).map((d) => d.y.length))")
     assert snapshot_points >= 2
 
-    # the bench cannot show the adding task: disabled, with the reason as its tooltip
-    bench = rows.nth(2).locator('[data-act="bench"]')
-    page.wait_for_function("() => document.querySelectorAll('.run-row [data-act=bench][title]:disabled').length === 4")
-    assert "벤치는 아직 이 과제를 보여 줄 수 없습니다" in bench.get_attribute("title")
-
     lstm = rows.nth(2)
     page.wait_for_function("() => window.unrolledLab.runs[2].status === 'running'")
     lstm.locator('[data-act="pause"]').click()
@@ -101,11 +96,63 @@ def test_memory_race_in_korean_draws_four_runs_pauses_and_stops(new_page, server
     assert boxes[0] < boxes[1] < boxes[2]  # the plots stack
     phone = shoot(page, "lab-ko-390")
 
+    # the paused LSTM opens in the bench: numbers in, the readout against the answer out
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_function("() => !document.querySelectorAll('.run-row [data-act=bench]')[2].disabled")
+    with page.context.expect_page() as popup:
+        lstm.locator('[data-act="bench"]').click()
+    _adding_in_the_bench(popup.value, page.evaluate("window.unrolledLab.runs[2].id"))
+
     page.locator("#lab-stop-all").click()
     all_status(page, "stopped")
     assert page.locator("#lab-stop-all").is_disabled()
     assert log.console_errors() == []
     assert shot.exists() and phone.exists()
+
+
+def _adding_in_the_bench(bench, run_id: str) -> None:
+    """A paused adding run in the bench: the strip reads numbers (the marked ones starred), the readout
+    panel stands where the next-character probabilities would, and stepping to the end shows the squared
+    error of the one loss; the gradient views follow that loss back."""
+    errors: list[str] = []
+    bench.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    bench.on("pageerror", lambda e: errors.append(str(e)))
+    bench.set_viewport_size({"width": 1280, "height": 720})
+    bench.wait_for_function("() => window.unrolledBench && window.unrolledBench.ready", timeout=30_000)
+    meta = bench.evaluate("(({ input_kind, inputs, answer, last_loss, T, knobs }) => "
+                          "({ input_kind, inputs, answer, last_loss, T, checkpoint: knobs.checkpoint }))"
+                          "(window.unrolledBench.trace.meta)")
+    assert meta["input_kind"] == "numbers" and meta["checkpoint"].startswith(f"run:{run_id}@")
+    T = meta["T"]
+    assert meta["last_loss"] == T - 1 and len(meta["inputs"]) == T
+    marked = [t for t, (_, m) in enumerate(meta["inputs"]) if m > 0.5]
+    assert len(marked) == 2
+    assert abs(meta["answer"][0] - sum(meta["inputs"][t][0] for t in marked)) < 1e-5  # the sum of the marked two
+    visible = "(id) => !document.getElementById(`panel-${id}`).hidden"
+    assert bench.evaluate(f"['strip', 'hidden', 'gates', 'regression'].every({visible})")
+    assert not bench.evaluate(f"['probs', 'equation', 'compare'].some({visible})")
+    assert bench.locator('[data-knob="text"]').is_hidden() and bench.locator("#knob-example").is_visible()
+    labels = bench.evaluate("document.getElementById('plot-strip').data.find((d) => d.meta === 'hover').text")
+    assert labels == [("★" if t in marked else "") + f"{value:.2f}" for t, (value, _) in enumerate(meta["inputs"])]
+    bench.evaluate("document.activeElement && document.activeElement.blur()")
+    bench.keyboard.press("End")  # forward to the last step: the answer is asked for there
+    bench.wait_for_function(f"() => window.unrolledBench.view.step === {T} && !window.unrolledBench.pending")
+    last = bench.evaluate(f"window.unrolledBench.trace.steps[{T - 1}]")
+    status = bench.locator("#status").inner_text()
+    assert "예측" in status and "손실" in status
+    describe = bench.locator("#describe-regression").inner_text()
+    assert f"{last['prediction'][0]:.3f}" in describe and f"{meta['answer'][0]:.3f}" in describe
+    assert abs(last["loss"] - (last["prediction"][0] - meta["answer"][0]) ** 2) < 1e-5
+    bench.keyboard.press("b")  # backward: the gradient of that one loss against the steps it reaches
+    bench.keyboard.press("End")
+    bench.wait_for_function("() => window.unrolledBench.view.phase === 'backward' && window.unrolledBench.ready "
+                            "&& !window.unrolledBench.pending")
+    row = bench.evaluate("document.getElementById('plot-grad-one-loss').data.find((d) => d.meta === 'grad').y")
+    assert len(row) == T and all(v is not None and v > 0 for v in row)  # every step gets some of L_{T-1}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    bench.screenshot(path=str(SHOTS / "bench-adding-ko-1280.png"), full_page=True)
+    assert errors == []
+    bench.close()
 
 
 def test_english_page_and_a_refused_knob_in_english(new_page, server):

@@ -50,7 +50,7 @@ def _fetch(base: str, source: str, knobs_json: str) -> dict:
             return {**body, "accuracy": json.loads(r.read())}
     if source == "shapes":  # the three bodies sources/shapes.js posts (its bodies())
         knobs = json.loads(knobs_json)
-        batch = {k: knobs[k] for k in ("sentences", "labels") if knobs.get(k) is not None}
+        batch = {k: knobs[k] for k in ("sentences", "labels", "lengths") if knobs.get(k) not in (None, "")}
         out, one = {}, {"sentence": knobs.get("sentence")}
         for name, body in (("tag", one), ("classify", one), ("padding", batch if "sentences" in knobs else {})):
             body = {k: v for k, v in body.items() if v is not None}
@@ -331,3 +331,78 @@ def test_lesson_in_english_steps_reveals_and_shows_progress(new_page, server, sl
     lesson = next(lesson for lesson in LESSONS if lesson.slug == slug)
     page, log = open_lesson(new_page, server, slug, "en")
     check_english(page, log, server, lesson)
+
+
+def _set_control(page, figure_id: str, name: str, value) -> None:
+    """Set one control of a figure through its widget (a checkbox takes a bool) and fire its events."""
+    page.evaluate("""([id, name, value]) => {
+        const input = document.querySelector(`[data-figure="${id}"] [data-control="${name}"] [data-knob]`);
+        if (input.type === 'checkbox') input.checked = value; else input.value = String(value);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+    }""", [figure_id, name, value])
+
+
+def _plot(page, figure_id: str, panel: str) -> str:
+    return f'[data-figure="{figure_id}"] [data-panel="{panel}"][data-side="a"]'
+
+
+def _wait_knob(page, figure_id: str, name: str, value) -> None:
+    page.wait_for_function("""([id, name, value]) => { const f = window.unrolledLesson.figures.get(id);
+        return JSON.stringify(f.knobsFor(f.sides[0])[name]) === JSON.stringify(value)
+          && ['done', 'error'].includes(f.el.dataset.state); }""", arg=[figure_id, name, value], timeout=60_000)
+
+
+def test_lesson_10_redraws_depth_and_runs_the_batch_the_learner_cuts(new_page, server):
+    page, log = open_lesson(new_page, server, "10-shapes", "ko")
+    # the graph: one row of states per stacked layer
+    for layers in (3, 1):
+        _set_control(page, "deep", "layers", layers)
+        _wait_knob(page, "deep", "layers", layers)
+        rows = f"[...document.querySelectorAll('{_plot(page, 'deep', 'shape-graph')} svg text')]"
+        page.wait_for_function(f"() => {rows}.filter((el) => el.textContent.startsWith('h³')).length"
+                               f" === {5 if layers == 3 else 0}")  # drawn on the next animation frame
+        labels = page.locator(f"{_plot(page, 'deep', 'shape-graph')} svg text").all_text_contents()
+        assert sum(label.startswith("h¹") for label in labels) == 5
+        assert sum(label.startswith("h²") for label in labels) == (5 if layers == 3 else 0)
+    # live: the GRU of that many layers, each layer's ||h_t|| from the API's own trace
+    _set_control(page, "deep-live", "layers", 2)
+    _wait_knob(page, "deep-live", "layers", 2)
+    page.wait_for_function(READY, timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector('{_plot(page, 'deep-live', 'depth')}').data.length === 2")
+    state = figure_state(page, "deep-live")
+    api = payload_for(server, "trace", state["knobs"][0])
+    ys = page.evaluate(f"document.querySelector('{_plot(page, 'deep-live', 'depth')}').data.map((d) => d.y)")
+    assert len(ys) == 2 == len(api["steps"][0]["h"])
+    for layer in range(2):
+        norms = [math.sqrt(sum(v * v for v in step["h"][layer])) for step in api["steps"]]
+        assert all(math.isclose(a, b, rel_tol=1e-5) for a, b in zip(ys[layer], norms, strict=True))
+    metas = page.evaluate(f"document.querySelector('{_plot(page, 'deep-live', 'grad-norm')}').data.map((d) => d.meta)")
+    assert "grad_h" in metas and "grad_h_l0" in metas  # one gradient line per layer
+    # padding: the learner's lengths cut the batch; the mask box swaps the padded run beside packed
+    knobs = figure_state(page, "padding")["knobs"][0]
+    _set_control(page, "padding", "lengths", "5, 20, 40")
+    _wait_knob(page, "padding", "lengths", "5, 20, 40")
+    api = payload_for(server, "shapes", {**knobs, "lengths": "5, 20, 40"})["padding"]
+    assert api["lengths"] == [5, 20, 40]
+    sel = _plot(page, "padding", "padding")
+    bars_of = (f"(axis) => document.querySelector('{sel}').data.filter((d) => d.type === 'bar' && d.yaxis === axis)"
+               ".map((d) => [d.offsetgroup, d.y])")
+    expected = [["no_mask", api["no_mask"]["distance_to_packed"]], ["packed", api["packed"]["distance_to_packed"]]]
+    page.wait_for_function(f"([axis, want]) => JSON.stringify(({bars_of})(axis)) === JSON.stringify(want)",
+                           arg=["y2", expected], timeout=10_000)  # the cut batch, drawn
+    assert min(api["no_mask"]["distance_to_packed"][:2]) > 1e-3
+    _set_control(page, "padding", "mask", True)
+    _wait_knob(page, "padding", "mask", True)
+    expected = [["mask", api["mask"]["loss"]], ["packed", api["packed"]["loss"]]]
+    page.wait_for_function(f"([axis, want]) => JSON.stringify(({bars_of})(axis)) === JSON.stringify(want)",
+                           arg=["y3", expected], timeout=10_000)  # the masked run beside packed
+    page.locator('[data-figure="padding"]').scroll_into_view_if_needed()
+    page.locator('[data-figure="padding"]').screenshot(path=str(ARTIFACTS / "lesson-10-padding-lengths-ko.png"))
+    page.locator('[data-figure="deep-live"]').screenshot(path=str(ARTIFACTS / "lesson-10-deep-live-ko.png"))
+    # a length past its sentence: the API's sentence, in Korean, naming the field
+    _set_control(page, "padding", "lengths", "5, 99, 40")
+    page.wait_for_function("() => document.querySelector('[data-figure=\"padding\"]').dataset.state === 'error'")
+    text = page.locator('[data-figure="padding"] [data-error]').text_content()
+    assert "길이" in text and "99" in text
+    assert [e for e in log.console_errors() if "422" not in e] == []

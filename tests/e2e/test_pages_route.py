@@ -97,7 +97,7 @@ def test_the_cdn_is_opt_in_pinned_by_sri_with_the_local_copy_behind_it():
     sri = "sha384-" + base64.b64encode(hashlib.sha384(local).digest()).decode()
     assert "https://cdn.jsdelivr.net/npm/htmx.org@" in html and f'integrity="{sri}"' in html
     assert html.count('integrity="sha384-') == 2 and html.count('crossorigin="anonymous"') == 2
-    assert "<script defer src=\"https://cdn" in html  # never parser-blocking, even when the CDN hangs
+    assert "<script async src=\"https://cdn" in html  # never blocking, not even DOMContentLoaded, when the CDN hangs
     assert "/vendor/htmx@" in html and "/vendor/plotly@" in html  # the fallbacks
 
 

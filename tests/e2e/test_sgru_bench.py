@@ -15,6 +15,7 @@ def test_the_bench_steps_the_simplified_gru_with_its_equations(server, new_page)
     page.goto(f"{server}/bench?{urlencode(dict(arch='sgru', text=TEXT, hidden_size=8, step=5, lang='ko'))}")
     wait_ready(page)
     assert page.evaluate("document.getElementById('plot-gates').data.map(d => d.meta)") == ["u", "n"]
+    page.locator("#panel-equation").scroll_into_view_if_needed()  # the weights come when it is near
     page.wait_for_function("() => document.querySelectorAll('#plot-equation .eq-row').length === 3")
     assert page.locator("#plot-equation .eq-check.ok").count() == 3  # u n h: computed from params = trace
     press(page, "b")

@@ -117,6 +117,19 @@ test("grad_ratio_ab is B's gradient at distance d over A's", () => {
   assert.equal(answers.computeAnswer("grad_ratio_ab", a, { d: 4 }, b).value, r.value);
 });
 
+test("reach_ratio_ab divides each side by its own step first, so the two sides' scales cancel", () => {
+  const a = geometric(12, 0.9), b = geometric(9, 0.5);
+  for (const side of [a, b]) for (const row of side.summary.grad_flow) row.forEach((_, s) => { row[s] *= side === a ? 3 : 0.01; });
+  const r = answers.reach_ratio_ab(a, { d: 5 }, b);  // from the last loss of each: 10 in A, 7 in B
+  close(r.value, 0.9 ** 5 / 0.5 ** 5);
+  close(r.parts.a, 0.9 ** 5);
+  close(answers.reach_ratio_ab(a, { d: 2, from: 4 }, b).value, (0.9 / 0.5) ** 2);
+  assert.throws(() => answers.reach_ratio_ab(a, { d: 5 }), /B side/);
+  assert.throws(() => answers.reach_ratio_ab(a, { d: 8 }, b), /only 7 steps/);
+  assert.throws(() => answers.reach_ratio_ab(a, { d: -1 }, b), /integer/);
+  assert.equal(answers.computeAnswer("reach_ratio_ab", a, { d: 5 }, b).value, r.value);
+});
+
 test("judging: number (linear and log), bins, compare", () => {
   const lin = { kind: "number", scale: "linear", range: [0, 1] };
   assert.equal(answers.judgeGuess(lin, { value: 0.5 }, 0.58).right, true);

@@ -121,3 +121,20 @@ test("a figure redraws only when its inputs change, and moves only the cursor wh
   assert.equal(P.calls.purge, 1);
   assert.equal(listeners.size, 0);
 });
+
+test("a figure keyed on the trace's meta alone becomes ready when the stream finishes, without a redraw", () => {
+  const trace = { ...fetched("lstm"), done: false };
+  const source = { trace, status: "streaming", subscribe: () => () => {} };
+  const view = new ViewStore({ step: 0 });
+  view.setLength(trace.T);
+  const panel = { ...hidden, id: "meta-only", key: () => "same", cursorKey: undefined };
+  const el = fakeElement(), P = fakePlotly();
+  const fig = mountFigure(el, { source, view, panel, strings: strings("en"), theme, Plotly: P });
+  fig.render();
+  assert.equal(fig.ready, false, "drawn from a stream still coming");
+  trace.done = true;
+  fig.render();
+  assert.equal(P.calls.react, 1, "its key did not change: nothing to redraw");
+  assert.equal(fig.ready, true, "and what is drawn is complete");
+  fig.destroy();
+});

@@ -180,6 +180,23 @@ export function grad_ratio_ab(trace, args = {}, traceB = null) {
   return { value: ratio(b, a), parts: { a, b, d: args.d ?? 1 } };
 }
 
+/** A's grad_ratio over B's, from one loss `from` (default the last) d steps back: how many times more of
+ *  its own step's gradient the A side keeps at that distance. Each side is divided by its own
+ *  ||dL_from/d·_from|| first, so two models whose gradients are taken with respect to different vectors
+ *  (a Transformer's x_s, an RNN's h_s) compare as shares that survive the distance. */
+export function reach_ratio_ab(trace, args = {}, traceB = null) {
+  if (!traceB) fail("reach_ratio_ab needs the B side of a compare figure");
+  const d = args.d ?? 1;
+  if (!Number.isInteger(d) || d < 0) fail(`d = ${JSON.stringify(d)} must be an integer >= 0`);
+  const side = (tr) => {
+    const from = resolveStep(args.from ?? "last", lengthOf(tr), "from");
+    if (d > from) fail(`d = ${d}: loss ${from} has only ${from} steps before it`);
+    return grad_ratio(tr, { from, to: from - d }).value;
+  };
+  const a = side(trace), b = side(traceB);
+  return { value: ratio(a, b), parts: { a, b, d } };
+}
+
 /** ||dL/dh_step|| of the total loss, top layer (0 at T-1, where there is no loss). */
 export function grad_norm_at(trace, args = {}) {
   const T = lengthOf(trace);
@@ -475,7 +492,7 @@ export function computeAnswer(name, trace, args, traceB) {
 
 export const ANSWERS = Object.freeze({
   grad_ratio, c_path_ratio, grad_at_distance, future_share, prob_of_target, saturation, truncated_cosine, clip_ratio,
-  first_overflow, grad_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab, sentence_prob, prob_ratio_ab,
+  first_overflow, grad_ratio_ab, reach_ratio_ab, grad_norm_at, mean_loss, mean_loss_ab, sentence_prob, prob_ratio_ab,
   state_gap_ab, jacobian_max, sample_argmax_share, ar_unseen_share, ar_loss_ratio, lab_below_baseline,
   lab_distance_ratio, seq2seq_alignment_hits, seq2seq_accuracy,
   shapes_name_gain, shapes_padding_distance, attention_lookback,

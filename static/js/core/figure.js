@@ -13,6 +13,9 @@
      opts.config      Plotly config; opts.Plotly (default window.Plotly, which may arrive later: the
                       "plotly:ready" document event draws every waiting figure)
      opts.onRender    called after each draw
+     opts.lazyParams  a panel that reads "params" asks for them only while el is near the screen (an
+                      IntersectionObserver, half a screen ahead); until then it draws its "loading" state
+                      and counts as ready: ready means what the reader can see is drawn
    fig.schedule()  redraw on the next animation frame if the inputs changed; fig.render(force)
    fig.exportImage("png" | "svg"), fig.setSource(source), fig.destroy()
    fig.pending     a frame is scheduled; fig.ready: drawn from a complete trace (and its weights, if
@@ -56,6 +59,17 @@ export function mountFigure(el, opts) {
   const wantsParams = (panel.reads || []).some((r) => r === "params" || String(r).startsWith("params."));
   const reads = (panel.reads || []).filter((r) => r !== "params" && !String(r).startsWith("params."));
   let frame = null, lastKey = null, lastCursor = null, force = false, ready = false, clicks = false;
+  let near = true, observer = null;
+  if (wantsParams && opts.lazyParams && typeof IntersectionObserver === "function") {
+    near = false;
+    observer = new IntersectionObserver((entries) => {
+      const now = entries[entries.length - 1].isIntersecting;
+      if (now === near) return;
+      near = now;
+      if (near && !source.trace.params) { ready = false; fig.schedule(true); }
+    }, { rootMargin: "50% 0px" });
+    observer.observe(el);
+  }
 
   const fig = {
     el, panel, describeEl,
@@ -73,11 +87,17 @@ export function mountFigure(el, opts) {
       force = false;
       if (!trace.meta || source.status === "error") { ready = false; return; }
       if (!isVisible()) { lastKey = null; ready = false; return; }
-      if (wantsParams && !trace.params && typeof source.needParams === "function") source.needParams();
+      if (wantsParams && near && !trace.params && typeof source.needParams === "function") source.needParams();
       // conceal (a question on this figure not revealed yet) changes what the axes may span: redraw
       const key = `${panel.key ? panel.key(trace, v) : defaultKey(trace, v)}|${v.conceal}`;
       const cursor = panel.cursorKey ? panel.cursorKey(trace, v) : "";
-      if (!wanted && key === lastKey && cursor === lastCursor) return;
+      const drawnReady = () => Boolean(trace.done) && (!wantsParams || Boolean(trace.params) || !near);
+      if (!wanted && key === lastKey && cursor === lastCursor) {
+        // nothing to redraw, but the trace may have finished since (a panel keyed on meta alone, such as
+        // cost, drew while the stream was still coming): what is drawn is now complete
+        if (!ready && drawnReady()) { ready = true; if (opts.onRender) opts.onRender(fig); }
+        return;
+      }
       const box = { width: el.clientWidth || 1000, height: el.clientHeight || 400 };
       const out = panel.figure(trace, v, strings, theme, box);
       if (out.html !== undefined) {
@@ -106,7 +126,7 @@ export function mountFigure(el, opts) {
       if (describeEl.textContent !== line) describeEl.textContent = line;
       lastKey = key;
       lastCursor = cursor;
-      ready = Boolean(trace.done) && (!wantsParams || Boolean(trace.params));
+      ready = drawnReady();
       if (opts.onRender) opts.onRender(fig);
     },
     exportImage(format) {
@@ -126,6 +146,7 @@ export function mountFigure(el, opts) {
     },
     destroy() {
       mounted.delete(fig);
+      if (observer) observer.disconnect();
       unsubSource();
       unsubView();
       if (frame !== null) { caf(frame); frame = null; }
@@ -149,7 +170,7 @@ export function mountFigure(el, opts) {
   el.addEventListener("change", (e) => {
     const name = e.target && e.target.dataset && e.target.dataset.view;
     if (!name) return;
-    view.set({ [name]: parseInt(e.target.value, 10) });
+    view.set({ [name]: e.target.value });  // the store parses (and keeps a unit picker's "mean")
     e.target.blur();
   });
   let unsubSource = source.subscribe(() => fig.schedule(), reads);

@@ -99,6 +99,8 @@ export function fromPayload(payload) {
     state_shape: first.h ? [first.h.length, first.h[0].length] : null,
     overflow: payload.overflow,
   };
+  // what a step reads (a character, or numbers: the lab's adding task) and the last step with a loss
+  for (const key of ["input_kind", "last_loss", "inputs", "answer"]) if (payload[key] !== undefined) meta[key] = payload[key];
   if (payload.extra && payload.extra.cost) meta.cost = payload.extra.cost;  // Transformer: per-layer cost against length
   const bound = bw.pascanu && bw.pascanu.bound ? bw.pascanu.bound : null;
   const cuts = new Set(bw.cuts || []);

@@ -4,7 +4,8 @@
 
    step   forward steps shown (0..T); bstep: backward steps shown (0..T), counted from the last step;
    layer, head: what the layer/head pickers show; loss: the loss index t of "gradient from one loss"
-   (null = the last loss, T-2); unit: the unit j of the equation panel.
+   (null = the last loss, T-2); unit: the unit j of the equation panel, or MEAN_UNIT ("mean"): the mean
+   over the units, for the panels that offer it (unitOf resolves either against a width H).
 
    new ViewStore(initial)      initial: any of the fields above (the rest take VIEW_DEFAULTS)
    store.state                 the current view (frozen; a new object after every change)
@@ -28,6 +29,14 @@
 export const VIEW_DEFAULTS = Object.freeze({ phase: "forward", step: 0, bstep: 0, layer: 0, head: 0, loss: null, unit: 0,
                                             conceal: false });
 export const VIEW_KEYS = Object.keys(VIEW_DEFAULTS);
+export const MEAN_UNIT = "mean";
+
+/** The unit a view picks in a layer of H units: an index 0..H-1, or MEAN_UNIT (a panel without a mean
+ *  reads unit 0 then). */
+export function unitOf(view, H, { mean = false } = {}) {
+  if (view.unit === MEAN_UNIT) return mean ? MEAN_UNIT : 0;
+  return Math.max(0, Math.min(view.unit, H - 1));
+}
 
 function int(x, fallback) {
   const n = typeof x === "number" ? x : parseInt(x, 10);
@@ -42,7 +51,7 @@ function clampView(v, T) {
     layer: int(v.layer, 0),
     head: int(v.head, 0),
     loss: v.loss === null || v.loss === undefined || v.loss === "" ? null : int(v.loss, null),
-    unit: int(v.unit, 0),
+    unit: v.unit === MEAN_UNIT ? MEAN_UNIT : int(v.unit, 0),
     conceal: v.conceal === true || v.conceal === "true",
   };
   if (T !== null && T !== undefined) {
@@ -165,7 +174,9 @@ export function currentStep(view, trace) {
 export function lossIndex(view, trace) {
   const T = trace.T || 0;
   if (T < 2) return -1;
-  return view.loss === null || view.loss === undefined ? T - 2 : Math.max(0, Math.min(view.loss, T - 2));
+  // the last step with a loss: T-2 for the next character (the trace's meta says where a task's is)
+  const last = trace.meta && Number.isInteger(trace.meta.last_loss) ? trace.meta.last_loss : T - 2;
+  return view.loss === null || view.loss === undefined ? last : Math.max(0, Math.min(view.loss, last));
 }
 
 export function revealed(view, trace) {

@@ -12,12 +12,15 @@ import { short } from "../core/format.js";
 export function labContext(trace, strings, theme, box) {
   const meta = trace.meta || {};
   return { strings, theme, colours: meta.colours || [], labels: meta.labels || [], taskName: meta.task?.name,
-           task: meta.task || null, box };
+           task: meta.task || null, box,
+           // what an empty plot says: start the runs, or (a lesson's open question) commit to a prediction first
+           waiting: trace.concealed ? strings.lesson_lab_concealed : strings.lab_plot_waiting };
 }
 
-/* The runs to draw: none before the learner pressed start (the plots then say to start them). */
+/* The runs to draw: none before the learner pressed start (the plots then say to start them), nor while a
+   lesson's question about them is open (trace.concealed, lab/bench-links.js concealLab). */
 export function shownRuns(trace) {
-  return trace.started === false ? [] : trace.runs || [];
+  return trace.started === false || trace.concealed ? [] : trace.runs || [];
 }
 
 /* plots.js sizes a plot to the /lab page's box; in a lesson Plotly follows the figure's container
@@ -29,7 +32,7 @@ export function unsized(out) {
 
 /* The figure redraws only when a run's events changed it. */
 export function labKey(trace) {
-  return `${trace.version}|${(trace.runs || []).map((r) => r.version).join(",")}`;
+  return `${trace.version}|${trace.concealed ? 1 : 0}|${(trace.runs || []).map((r) => r.version).join(",")}`;
 }
 
 /* "1 · RNN (tanh)" */

@@ -85,7 +85,7 @@ function endLabel(points, run, colour, meta) {
 }
 
 export function lossFigure(runs, ctx) {
-  if (!runs.length) return emptyFigure(ctx, ctx.strings.lab_plot_waiting);
+  if (!runs.length) return emptyFigure(ctx, ctx.waiting || ctx.strings.lab_plot_waiting);
   const { strings, theme } = ctx, data = [], values = [];
   runs.forEach((run, i) => {
     const colour = theme.colour(ctx.colours[i]), name = `${i + 1} · ${ctx.labels[i]}`;
@@ -128,7 +128,7 @@ export function baselineLine(runs, taskName, strings) {
 }
 
 export function gradFigure(runs, ctx) {
-  if (!runs.length) return emptyFigure(ctx, ctx.strings.lab_plot_waiting);
+  if (!runs.length) return emptyFigure(ctx, ctx.waiting || ctx.strings.lab_plot_waiting);
   const { strings, theme } = ctx, data = [], values = [];
   runs.forEach((run, i) => {
     const colour = theme.colour(ctx.colours[i]), name = `${i + 1} · ${ctx.labels[i]}`;
@@ -174,7 +174,7 @@ export function snapshotAt(run, step) {
 }
 
 export function snapshotFigure(runs, step, ctx) {
-  if (!runs.length) return emptyFigure(ctx, ctx.strings.lab_plot_waiting);
+  if (!runs.length) return emptyFigure(ctx, ctx.waiting || ctx.strings.lab_plot_waiting);
   const { strings, theme } = ctx, data = [], all = [];
   let far = 1;
   for (const run of runs) {

@@ -18,13 +18,12 @@ import { errorLines, fmt, num, showChar } from "../core/format.js";
 import { bindKeys, releaseOnEnter } from "../core/keys.js";
 import { CompareSource, openStreamCount, releaseSource, sourceFor } from "../core/source.js";
 import { readTheme } from "../core/theme.js";
+import { openButton } from "../rooms/open-button.js";
 import { Player, VIEW_KEYS, ViewStore, currentStep, shown } from "../core/view.js";
-import * as attention from "../panels/attention.js";
 import * as bpttTerms from "../panels/bptt-terms.js";
 import * as clip from "../panels/clip.js";
 import { overflowSummary, top } from "../panels/common.js";
 import * as compare from "../panels/compare.js";
-import * as cost from "../panels/cost.js";
 import * as equation from "../panels/equation.js";
 import * as gates from "../panels/gates.js";
 import * as gradFlow from "../panels/grad-flow.js";
@@ -34,12 +33,32 @@ import * as hidden from "../panels/hidden.js";
 import * as gradCH from "../panels/grad-c-h.js";
 import * as jacobian from "../panels/jacobian.js";
 import * as lstmCell from "../panels/lstm-cell.js";
-import * as positional from "../panels/positional.js";
 import * as probs from "../panels/probs.js";
+import * as regression from "../panels/regression.js";
 import * as strip from "../panels/strip.js";
 
-export const PANELS = Object.fromEntries([strip, hidden, gates, probs, equation, lstmCell, gradNorm, gradOneLoss, gradCH, gradFlow,
-                                          bpttTerms, jacobian, clip, attention, positional, cost, compare].map((p) => [p.id, p]));
+export const PANELS = Object.fromEntries([strip, hidden, gates, probs, regression, equation, lstmCell, gradNorm, gradOneLoss, gradCH, gradFlow,
+                                          bpttTerms, jacobian, clip, compare].map((p) => [p.id, p]));
+// The Transformer's panels are fetched when a side shows a Transformer: a recurrent bench (the default)
+// does not load them (they were 6 KB of its first load).
+const LAZY_PANELS = {
+  transformer: {
+    attention: () => import("../panels/attention.js"),
+    positional: () => import("../panels/positional.js"),
+    cost: () => import("../panels/cost.js"),
+  },
+};
+const panelLoads = new Map();
+
+/** null when every panel the architecture needs is here; else a promise that adds them to PANELS. */
+function loadPanels(arch) {
+  const missing = Object.entries(LAZY_PANELS[arch] || {}).filter(([id]) => !PANELS[id]);
+  if (!missing.length) return null;
+  return Promise.all(missing.map(([id, load]) => {
+    if (!panelLoads.has(id)) panelLoads.set(id, load().then((m) => { PANELS[m.id] = m; }));
+    return panelLoads.get(id);
+  }));
+}
 
 const $ = (sel, root) => (root || document).querySelector(sel);
 const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
@@ -47,6 +66,7 @@ const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 // ---- page-level state: it outlives the htmx swaps of #bench ----
 let store = null, player = null, theme = null, bench = null;
 const ab = { on: false, overrides: {} };  // side B = A's knobs with these overrides
+const changes = new Set();  // told after each change of knobs, view or A/B (rooms/bench-room.js publishes it)
 
 /* The knobs a form holds; an empty field means the API's default and stays out. */
 function formKnobs(form) {
@@ -98,6 +118,19 @@ class Bench {
   sections() { return $$(".panel[data-panel]", this.root); }
 
   mountSide(side, source, arch) {
+    const loading = loadPanels(arch);
+    if (loading) {
+      this.loadingPanels = (this.loadingPanels || 0) + 1;
+      loading.then(() => {
+        this.loadingPanels -= 1;
+        const current = side === "a" ? this.source : this.sourceB;
+        if (bench !== this || current !== source) return;  // swapped or closed meanwhile
+        this.mountSide(side, source, arch);
+        this.applyVisibility();
+        this.updateReady();
+      });
+      return;
+    }
     for (const section of this.sections()) {
       const id = section.dataset.panel, panel = PANELS[id];
       if (!panel || id === "compare" || !panel.archs.includes(arch)) continue;
@@ -109,6 +142,7 @@ class Bench {
         describeEl: $(`#describe-${id}${suffix}`, section), noteEl: $(`#note-${id}${suffix}`, section),
         isVisible: () => !section.hidden && !this.error && !el.closest("[hidden]"),
         filename: `unrolled-${arch}-${id}${suffix}`,
+        lazyParams: true,  // the weights (~100 KB) only once the equation panel comes near the screen
         onRender: () => this.updateReady(),
       });
       const entry = this.figs.get(id) || {};
@@ -133,7 +167,7 @@ class Bench {
   get pending() { return this.allFigs().some((f) => f.pending); }
 
   get ready() {
-    if (this.error || !this.trace.done) return false;
+    if (this.error || !this.trace.done || this.loadingPanels) return false;
     if (this.sourceB && !this.sourceB.trace.done && this.sourceB.status !== "error") return false;
     for (const section of this.sections()) {
       if (section.hidden || section.dataset.panel === "compare") continue;
@@ -156,12 +190,34 @@ class Bench {
       const T = Math.max(...traces.map((x) => x.T));
       if (store.T !== T) store.setLength(T);
       this.syncSelects();
+      this.applyInputKind();
     }
     this.renderStatus();
     this.renderOverflow();
     this.syncButtons();
     this.updateReady();
     if (this.trace.done) this.maybeCompare();
+  }
+
+  /* What a step reads comes from the trace's meta: characters, or numbers (a lab run of the adding
+     task). Numbers: the panels that read characters step aside (panel.inputs), and the form asks for
+     an example of the run's task in place of a text. */
+  get inputKind() { return (this.trace.meta && this.trace.meta.input_kind) || "chars"; }
+
+  applyInputKind() {
+    const kind = this.inputKind;
+    if (kind === this.shownKind) return;
+    this.shownKind = kind;
+    for (const label of $$(".knob[data-knob]", this.form)) {
+      const name = label.dataset.knob;
+      if (name === "text") label.hidden = kind === "numbers";
+      if (name === "example") {
+        label.hidden = kind !== "numbers";
+        $("input", label).disabled = kind !== "numbers";
+      }
+    }
+    this.applyVisibility();
+    this.onView(["phase"]);
   }
 
   /* The layer and head pickers list what the trace has (a checkpoint brings its own sizes). */
@@ -230,6 +286,13 @@ class Bench {
     if (v.phase === "forward") {
       if (t < 0) { this.setStatus(this.t.status_none); return; }
       const s = tr.steps[t], parts = [fmt(this.t.status_forward, { n: t + 1, T })];
+      if (s.input) {  // numbers: the value (and whether it is marked), the readout, the loss at the end
+        parts.push(`${this.t.status_input} ${num(s.input[0])}${s.input[1] > 0.5 ? ` (${this.t.status_marked})` : ""}`);
+        parts.push(`${this.t.status_prediction} ${num(s.prediction[0])}`);
+        if (s.loss !== null) parts.push(`${this.t.status_loss} ${num(s.loss)}`);
+        this.setStatus(parts.join(" · "));
+        return;
+      }
       parts.push(`${this.t.status_input} “${showChar(s.token)}”`);
       if (s.target !== null) parts.push(`${this.t.status_next} “${showChar(s.target)}”`);
       if (s.loss !== null) parts.push(`${this.t.status_loss} ${num(s.loss)}`);
@@ -264,7 +327,8 @@ class Bench {
       this.root.dataset.phase = v.phase;
       for (const b of $$(".phase-btn", this.root)) b.setAttribute("aria-pressed", String(b.dataset.phase === v.phase));
       const tf = this.arch === "transformer" ? "_transformer" : "";
-      $("#caption-strip", this.root).textContent = this.t[`caption_strip_${v.phase}${tf}`];
+      const numbers = v.phase === "forward" && this.inputKind === "numbers" ? "_numbers" : "";
+      $("#caption-strip", this.root).textContent = this.t[`caption_strip_${v.phase}${tf}${numbers}`];
     }
     this.applyVisibility();
     this.syncViewSelects();
@@ -277,10 +341,11 @@ class Bench {
     const phase = store.state.phase, archB = ab.on ? this.archB : null;
     for (const section of this.sections()) {
       const panel = PANELS[section.dataset.panel];
-      if (!panel) continue;
+      if (!panel) { section.hidden = true; continue; }  // a lazy panel not fetched yet (LAZY_PANELS)
       const forArch = panel.archs.includes(this.arch) || (archB !== null && panel.archs.includes(archB));
       const forPhase = section.dataset.phase !== "backward" || phase === "backward";
-      const hide = !(forArch && forPhase);
+      const forInput = (panel.inputs || ["chars", "numbers"]).includes(this.inputKind);
+      const hide = !(forArch && forPhase && forInput);
       if (section.hidden !== hide) {
         section.hidden = hide;
         if (!hide) for (const f of Object.values(this.figs.get(section.dataset.panel) || {})) f.schedule(true);
@@ -324,6 +389,8 @@ class Bench {
     for (const [k, v] of Object.entries(this.knobs)) q.append(k, v);
     q.set("lang", this.lang);
     for (const [k, v] of Object.entries(this.viewParams())) q.set(k, v);
+    const room = new URLSearchParams(location.search).get("room");
+    if (room) q.set("room", room);  // a classroom room stays in the URL (a reload keeps teaching or following)
     return q;
   }
 
@@ -335,6 +402,7 @@ class Bench {
     if (other) { q.set("lang", other.dataset.lang); other.href = `${location.pathname}?${q}`; }
     $("#export-json", this.root).href = this.source.url("json");
     $("#export-csv", this.root).href = this.source.url("csv");
+    for (const fn of changes) fn();
   }
 
   // ---- wiring ----
@@ -385,7 +453,7 @@ class Bench {
   // ---- the compare strip: the same text through every architecture ----
   maybeCompare() {
     const panel = $("#panel-compare", this.root);
-    if (!panel || this.compare || this.observer) return;
+    if (!panel || this.compare || this.observer || this.inputKind !== "chars") return;  // the same text: characters
     const note = $("#note-compare", this.root);
     note.textContent = this.t.compare_waiting;
     note.hidden = false;
@@ -559,6 +627,19 @@ window.unrolledBench = {
   get playing() { return Boolean(player && player.playing); },
   get openStreams() { return openStreamCount(); },
   get figures() { return bench ? Object.fromEntries([...bench.figs].map(([id, e]) => [id, Object.keys(e)])) : {}; },
+  // for a classroom room (rooms/bench-room.js): the view store, the A/B side, changes, and the knobs to load
+  get store() { return store; },
+  get ab() { return { on: ab.on, overrides: { ...ab.overrides } }; },
+  onChange(fn) { changes.add(fn); },
+  /* Another knob set (and A/B side) for #bench, as the knob form would ask for it; the view is kept. */
+  load(knobs, side) {
+    ab.on = Boolean(side && side.on);
+    ab.overrides = { ...((side && side.overrides) || {}) };
+    const q = new URLSearchParams(knobs);
+    q.set("lang", bench ? bench.lang : document.documentElement.lang);
+    if (player) player.pause();
+    window.htmx.ajax("GET", `/bench?${q}`, { target: "#bench", swap: "outerHTML" });
+  },
 };
 
 // the form's request carries the view, so the new bench and the pushed URL keep it
@@ -584,3 +665,17 @@ document.addEventListener("htmx:sendError", () => { if (bench) bench.showError({
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();
+// a classroom room: teaching or following the room in ?room= at once; otherwise only the "open a class"
+// button, and the room's code is fetched when it is pressed (rooms/open-button.js)
+const benchRoom = () => import("../rooms/bench-room.js");
+if (new URLSearchParams(location.search).has("room")) {
+  benchRoom().then((m) => m.attachBenchRoom(window.unrolledBench));
+} else if (document.getElementById("bench") && window.unrolledBench.bench) {
+  const slot = document.createElement("div");
+  slot.className = "room-slot";
+  document.getElementById("bench").before(slot);
+  openButton(slot, window.unrolledBench.bench.t, async () => {
+    const m = await benchRoom();
+    await m.attachBenchRoom(window.unrolledBench, { slot, open: true });
+  });
+}

@@ -341,7 +341,7 @@ class LabPage {
   }
 
   async control(run, action) {
-    if (!run.id) return;
+    if (!run.id || run.followed) return;  // a classroom's follower only watches the teacher's runs (rooms/lab-room.js)
     const answer = await this.api.control(run.id, action);
     if (!answer.ok) {
       this.showProblems(null, answer.problems.map((p) => fmt(this.t.lab_error_control, { n: run.index + 1, msg: this.problemText(p) })));
@@ -444,8 +444,8 @@ class LabPage {
     row.note.hidden = !note;
     row.note.textContent = note;
     row.pause.textContent = canResume(run) ? t.lab_resume : t.lab_pause;
-    row.pause.disabled = !(canPause(run) || canResume(run));
-    row.stop.disabled = !(run.id && isLive(run));
+    row.pause.disabled = run.followed || !(canPause(run) || canResume(run));
+    row.stop.disabled = run.followed || !(run.id && isLive(run));
     const unavailable = run.benchUrl === null;
     row.bench.disabled = !run.id || unavailable || Boolean(run.benchPending) || run.status === "failed";
     const tip = unavailable ? t.lab_bench_unavailable : run.benchPending ? t.lab_bench_checking : "";
@@ -477,7 +477,7 @@ class LabPage {
   render() {
     $("#lab-no-runs").hidden = this.runs.length > 0;
     this.runs.forEach((run, i) => this.renderRow(run, this.rows[i]));
-    $("#lab-stop-all").disabled = !this.runs.some((r) => r.id && isLive(r));
+    $("#lab-stop-all").disabled = !this.runs.some((r) => r.id && !r.followed && isLive(r));
     this.renderSlider();
     const P = globalThis.Plotly;
     if (!P) return;  // plotly.js is still loading: "plotly:ready" draws
@@ -618,4 +618,6 @@ if (root) {
     get pending() { return page.pending || page.starting; },
     get final() { return FINAL; },
   };
+  // a classroom room: the "open a class" button, or teaching/following the room in ?room=
+  import("../rooms/lab-room.js").then((m) => m.attachLabRoom(page));
 }

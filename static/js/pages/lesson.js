@@ -28,6 +28,7 @@ import { readTheme } from "../core/theme.js";
 import { Player, ViewStore } from "../core/view.js";
 import { labApi } from "../lab/client.js";
 import { runColours, runLabel } from "../lab/knobs.js";
+import { benchToAsk, concealLab, runBenchLinks } from "../lab/bench-links.js";
 import { isLive, newRun } from "../lab/run-state.js";
 import { followRun } from "../lab/stream.js";
 import { FetchedSource } from "../sources/fetched.js";
@@ -238,7 +239,25 @@ export class LabSource {
     t.done = t.started && t.runs.every((r) => !isLive(r));
     if (t.done && this.status === "running") this.status = "done";
     t.version += 1;
+    for (const run of benchToAsk(t)) this.askBench(run);
     for (const fn of [...this.listeners]) fn(t, this);
+  }
+
+  /** A finished run's bench link (its summary's bench_url; null where the bench cannot show the task). */
+  async askBench(run) {
+    run.benchPending = true;
+    const r = await this.api().summary(run.id);
+    run.benchPending = false;
+    run.benchUrl = r.ok ? r.data.bench_url ?? null : null;
+    run.version += 1;
+    if (this.status !== "closed") this.notify();
+  }
+
+  /** While a question about the runs is open nothing of them is drawn (lab/bench-links.js concealLab). */
+  setConcealed(on) {
+    if (Boolean(this.trace.concealed) === on) return;
+    this.trace.concealed = on;
+    this.notify();
   }
 
   api() {
@@ -489,6 +508,7 @@ class LessonFigure {
     const v = this.store.state, T = this.store.T || 0, s = this.page.strings;
     const status = this.$("[data-status]");
     if (this.kind === "lab") {
+      this.sides[0].source.setConcealed(Boolean(v.conceal));
       const text = this.labStatus();
       if (status.textContent !== text) status.textContent = text;
       this.describe();
@@ -520,6 +540,7 @@ class LessonFigure {
       if (readsSummaries(panel) && i > 0) return;
       const trace = readsSummaries(panel) ? this.compare.trace : side.source.trace;
       if (!trace.meta) return;
+      if (trace.concealed) { lines.push(this.page.strings.lesson_lab_concealed); return; }
       let line;
       try { line = panel.describe(trace, this.store.state, this.page.strings); } catch (err) { line = ""; }
       if (!line) return;
@@ -536,6 +557,11 @@ class LessonFigure {
   // ---- a lab figure: start and stop ----
 
   wireLab() {
+    const links = this.el.ownerDocument.createElement("span");  // one "open in the bench" per finished run
+    links.className = "lab-bench-links";
+    links.dataset.labBench = "";
+    links.hidden = true;
+    this.$(".lab-bar").append(links);
     this.$('[data-lab="start"]').addEventListener("click", () => {
       this.page.activate(this);
       const other = [...this.page.figures.values()].find((f) => f !== this && f.kind === "lab" && f.sides[0].source.live);
@@ -553,6 +579,29 @@ class LessonFigure {
     start.textContent = source.trace.started && !source.live ? s.lesson_lab_again : s.lesson_lab_start;
     stop.disabled = !source.live;
     if (source.live) this.busy = false;
+    this.updateBenchLinks();
+  }
+
+  updateBenchLinks() {
+    const box = this.$("[data-lab-bench]"), s = this.page.strings;
+    if (!box) return;
+    const links = runBenchLinks(this.sides[0].source.trace, this.page.lang);
+    const key = links.map((l) => l.href).join(" ");
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    const doc = this.el.ownerDocument;
+    box.replaceChildren(...links.flatMap((l, i) => {
+      const a = this.el.ownerDocument.createElement("a");
+      a.className = "bench-link";
+      a.href = l.href;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.dataset.run = String(l.n - 1);
+      a.textContent = fmt(s.lesson_lab_bench_run, { n: l.n });
+      a.title = `${l.n} · ${l.label}`;
+      return i ? [doc.createTextNode(" · "), a] : [a];
+    }));
+    box.hidden = !links.length;
   }
 
   labStatus() {
@@ -747,6 +796,7 @@ class LessonQuestion {
       this.$("[data-stale]").hidden = true;
     }
     this.el.dataset.committed = String(on);
+    this.page.concealOpenAnswers();  // a lab figure shows its runs once its predictions are locked in
   }
 
   async reveal() {
@@ -804,11 +854,13 @@ class LessonQuestion {
   }
 }
 
-/* A figure whose question is still open keeps its axes to what the learner has stepped through. */
+/* A figure whose question is still open keeps its axes to what the learner has stepped through. A lab
+   figure's runs are the answer itself: it draws them only once every question on it is locked in. */
 function concealFigures(figures, questions) {
   for (const fig of figures) {
     if (!fig.store) continue;
-    fig.store.set({ conceal: questions.some((q) => q.figure === fig && !q.revealed) });
+    const mine = questions.filter((q) => q.figure === fig);
+    fig.store.set({ conceal: fig.kind === "lab" ? concealLab(mine) : mine.some((q) => !q.revealed) });
   }
 }
 

@@ -41,13 +41,27 @@ export function centerNote(text, theme, box, colour) {
 
 export function tokenLabel(trace, t) {
   const m = trace.meta;
+  if (m.input_kind === "numbers") return numberLabel(m.inputs[t]);
   return showChar(m.vocab[m.tokens[t]]);
+}
+
+/* A real-valued step (the adding task's value and marker) as a short label: the value, starred where
+   the marker is on (the two values whose sum is the answer). */
+export const MARK = "★";
+export function numberLabel(input) {
+  const value = Number.isFinite(input[0]) ? input[0].toFixed(2) : "?";
+  return input.length > 1 && input[1] > 0.5 ? `${MARK}${value}` : value;
+}
+export function markedSteps(trace) {
+  const m = trace.meta;
+  return m.input_kind === "numbers" ? m.inputs.flatMap((x, t) => (x.length > 1 && x[1] > 0.5 ? [t] : [])) : [];
 }
 
 /* Steps across: "t<br>char" ticks, thinned to what fits the plot's width. */
 export function tokenAxis(trace, box, extra) {
   const T = trace.T, width = (box && box.width) || 1000;
-  const every = Math.max(1, Math.ceil((T * 34) / Math.max(200, width - 120)));
+  const tick = trace.meta.input_kind === "numbers" ? 52 : 34;  // pixels a label needs: "★0.52" is wider than a character
+  const every = Math.max(1, Math.ceil((T * tick) / Math.max(200, width - 120)));
   const vals = [], text = [];
   for (let t = 0; t < T; t += every) { vals.push(t); text.push(`${t}<br>${tokenLabel(trace, t)}`); }
   return Object.assign({ tickvals: vals, ticktext: text, range: [-0.5, T - 0.5], title: { text: "" },

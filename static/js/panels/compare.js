@@ -9,6 +9,7 @@ import { ALL, baseLayout, centerNote, legend } from "./common.js";
 export const id = "compare";
 export const reads = ["summaries"];
 export const archs = ALL;
+export const inputs = ["chars"];  // the same text through every architecture
 
 const DASH = { rnn: "solid", lstm: "dash", gru: "dot", sgru: "longdash", transformer: "dashdot" };
 const SYMBOL = { rnn: "circle", lstm: "square", gru: "diamond", sgru: "cross", transformer: "triangle-up" };

@@ -14,11 +14,13 @@
    of each term. Returns { html }; its unit and layer pickers carry data-view, which core/figure.js wires. */
 
 import { escapeHtml, fmt, isNum, num, short } from "../core/format.js";
+import { unitOf } from "../core/view.js";
 import { RECURRENT, currentStep, progress, shown, sub, tokenLabel } from "./common.js";
 
 export const id = "equation";
 export const reads = ["meta", "steps", "back", "params"];
 export const archs = RECURRENT;
+export const inputs = ["chars"];  // layer 0 reads W_ih's column for the token (one-hot input)
 
 const sigmoid = (x) => 1 / (1 + Math.exp(-x));
 const relu = (x) => Math.max(0, x);
@@ -151,7 +153,7 @@ export function bpttStep(trace, t, layer) {
 const agree = (a, b) => isNum(a) && isNum(b) && Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
 
 function pickers(trace, view, strings) {
-  const { H, L } = sizes(trace), j = Math.min(view.unit, H - 1);
+  const { H, L } = sizes(trace), j = unitOf(view, H);
   const opts = (n, sel) => Array.from({ length: n }, (_, i) => `<option value="${i}"${i === sel ? " selected" : ""}>${i}</option>`).join("");
   let html = `<label class="inline">${escapeHtml(strings.select_unit)} <select data-view="unit" class="eq-unit">${opts(H, j)}</select></label>`;
   if (L > 1) html += ` <label class="inline">${escapeHtml(strings.select_layer)} <select data-view="layer" class="eq-layer">${opts(L, Math.min(view.layer, L - 1))}</select></label>`;
@@ -185,7 +187,7 @@ export function figure(trace, view, strings, theme) {
   const t = currentStep(view, trace);
   if (!RECURRENT.includes(trace.meta.arch)) return { html: `<p class="eq-wait">${escapeHtml(strings.not_recurrent)}</p>` };
   if (!trace.params) return { html: `<p class="eq-wait">${escapeHtml(strings.eq_loading)}</p>` };
-  const { H, L } = sizes(trace), j = Math.min(view.unit, H - 1), layer = Math.min(view.layer, L - 1);
+  const { H, L } = sizes(trace), j = unitOf(view, H), layer = Math.min(view.layer, L - 1);
   const head = `<div class="eq-pick">${pickers(trace, view, strings)}</div>`;
   if (t < 0) return { html: `${head}<p class="eq-wait">${escapeHtml(view.phase === "backward" ? strings.backward_wait : strings.status_none)}</p>` };
   const where = `<p class="eq-where">${escapeHtml(fmt(strings.eq_where, { t, ch: tokenLabel(trace, t), j, layer }))}</p>`;
@@ -210,7 +212,7 @@ export function figure(trace, view, strings, theme) {
 export function describe(trace, view, strings) {
   const t = currentStep(view, trace);
   if (!trace.params || t < 0 || !RECURRENT.includes(trace.meta.arch)) return "";
-  const { H, L } = sizes(trace), j = Math.min(view.unit, H - 1), layer = Math.min(view.layer, L - 1);
+  const { H, L } = sizes(trace), j = unitOf(view, H), layer = Math.min(view.layer, L - 1);
   if (view.phase === "backward") {
     const s = bpttStep(trace, t, layer);
     return fmt(strings.describe_equation_backward, { t, total: short(s.total), local: short(s.local), future: short(s.future) });

@@ -19,7 +19,7 @@ export function figure(trace, view, strings, theme, box) {
 
 /* At the farthest distance of each run's latest snapshot: "1 · RNN (tanh): d = 49: 3.9e-23 (step 570)". */
 export function describe(trace, view, strings) {
-  const runs = trace.runs || [];
+  const runs = shownRuns(trace);  // none while a question about them is open
   if (!runs.some((r) => r.snapshots.length)) return strings.lab_plot_waiting;
   return runs.map((r, i) => {
     const snap = snapshotAt(r, null);

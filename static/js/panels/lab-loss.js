@@ -23,7 +23,7 @@ export function figure(trace, view, strings, theme, box) {
 
 /* "1 · RNN (tanh): held-out 0.194 at step 600 · 2 · IRNN: ..." (or that nothing has run yet). */
 export function describe(trace, view, strings) {
-  const runs = trace.runs || [];
+  const runs = shownRuns(trace);  // none while a question about them is open
   if (!runs.some((r) => r.series.step.length)) return strings.lab_plot_waiting;
   return runs.map((r, i) => {
     const last = r.last;

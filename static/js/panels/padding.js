@@ -1,7 +1,7 @@
 /* One ragged batch, run three ways (POST /api/shapes/padding): padded to the longest sentence without a
    mask (a static RNN: every sentence reads T_max steps, the short ones read PAD after their end), padded
    with a mask (the state stops moving at each sentence's end), and packed (pack_padded_sequence, a
-   dynamic RNN). Above: the batch, real characters against PAD, with the time step t = view.step
+   dynamic RNN); the figure's mask knob picks which padded run is drawn beside the packed one. Above: the batch, real characters against PAD, with the time step t = view.step
    outlined; below, per sentence: how far its last hidden state lies from the packed one, and its loss.
    Reads a ShapesSource trace. */
 
@@ -18,6 +18,14 @@ export function key(trace, view) {
   return `${trace.version}|${view.step || 0}`;
 }
 
+/** The ways drawn: the figure's mask knob picks the padded run shown beside the packed one (true: with
+ *  its mask, false: without); a trace without the knob (the bench, tests) shows all three. */
+export function waysShown(trace) {
+  const mask = trace.meta && trace.meta.knobs ? trace.meta.knobs.mask : undefined;
+  if (mask === undefined || mask === null) return WAYS;
+  return [mask ? "mask" : "no_mask", "packed"];
+}
+
 export function figure(trace, view, strings, theme, box) {
   const p = trace.padding;
   if (!p) return { data: [], layout: baseLayout(theme, { height: 560 }) };
@@ -31,7 +39,7 @@ export function figure(trace, view, strings, theme, box) {
       colorscale: [[0, theme.colour("wash")], [1, theme.colour("faint")]], xgap: 1, ygap: 2, xaxis: "x", yaxis: "y",
       hovertemplate: "%{y}, t=%{x}: %{text}<extra></extra>" },
   ];
-  for (const way of WAYS) {
+  for (const way of waysShown(trace)) {
     data.push({ type: "bar", name: strings[`shapes_pad_${way}`], x: names, y: p[way].distance_to_packed, xaxis: "x2",
                 yaxis: "y2", marker: { color: theme.colour(COLOUR[way]) }, offsetgroup: way,
                 hovertemplate: `%{x}: ${strings[`shapes_pad_${way}`]} %{y:.3g}<extra></extra>` });
@@ -52,8 +60,9 @@ export function figure(trace, view, strings, theme, box) {
       yaxis: { domain: [0.74, 1], anchor: "x", fixedrange: true, autorange: "reversed",
                tickfont: { size: narrow ? 11 : 14 } },
       xaxis2: { domain: [0, 0.44], anchor: "y2", fixedrange: true, tickfont: { size: narrow ? 10 : 13 } },
+      // one scale for every way: with the mask the bars sit at 0 against the no-mask distances, not float noise
       yaxis2: { domain: [0, 0.56], anchor: "x2", title: { text: strings.shapes_pad_distance }, fixedrange: true,
-                rangemode: "tozero" },
+                range: [0, 1.1 * Math.max(...WAYS.flatMap((w) => p[w].distance_to_packed), 1e-3)] },
       xaxis3: { domain: [0.64, 1], anchor: "y3", fixedrange: true, tickfont: { size: narrow ? 10 : 13 } },
       yaxis3: { domain: [0, 0.56], anchor: "x3", title: { text: strings.shapes_pad_loss }, fixedrange: true,
                 rangemode: "tozero" },

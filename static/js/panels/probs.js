@@ -6,6 +6,7 @@ import { ALL, baseLayout, currentStep, progress, tokenLabel } from "./common.js"
 export const id = "probs";
 export const reads = ["meta.vocab", "steps"];
 export const archs = ALL;
+export const inputs = ["chars"];  // a distribution over characters: nothing to show for numbers
 
 export function key(trace, view) {
   return `${progress(trace)}|${currentStep(view, trace)}`;

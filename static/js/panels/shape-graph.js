@@ -1,6 +1,6 @@
 /* The unrolled graph of one RNN shape (the figure's `shape` knob): inputs x_t below, states h_t in the
    middle, outputs y_t above, the arrows between them. many-to-one, one-to-many, many-to-many,
-   encoder-decoder, bidirectional and deep. Pure SVG as { html } (presentation attributes only: the page's
+   encoder-decoder, bidirectional and deep (as many stacked rows of states as the figure's layers knob). Pure SVG as { html } (presentation attributes only: the page's
    CSP allows no inline style or script); the column of the current step is outlined. Reads a
    ShapesSource trace (only its shape: the graph is the same for every sentence). */
 
@@ -12,6 +12,13 @@ export const reads = ["meta"];
 export const archs = ["shapes"];
 
 const NODE = 46;
+const SUPER = ["¹", "²", "³"];  // the deep shape's layers (the recurrent engine stacks at most three)
+
+/** The deep graph's layer count: the figure's layers knob (default 2). */
+export function layersOf(trace) {
+  const n = trace.meta && trace.meta.knobs ? Number(trace.meta.knobs.layers) : NaN;
+  return Number.isFinite(n) ? n : 2;
+}
 /** The time steps drawn and the drawing's width (it scales to the box's width): five steps, spread
  *  wider in a wide box so that the graph does not grow tall, or four on a phone so the labels stay legible. */
 export function columns(box) {
@@ -20,7 +27,7 @@ export function columns(box) {
 }
 
 /** Where each kind of node sits, per shape: rows of {kind, cols, label(t)} and the arrows between. */
-export function layout(shape, COLS = 5) {
+export function layout(shape, COLS = 5, layers = 2) {
   const all = [...Array(COLS).keys()];
   const x = (cols, name = "x") => ({ kind: "input", cols, label: (t) => `${name}${sub(t + 1)}` });
   const h = (cols, name = "h") => ({ kind: "hidden", cols, label: (t) => `${name}${sub(t + 1)}` });
@@ -36,7 +43,10 @@ export function layout(shape, COLS = 5) {
   if (shape === "bidirectional") {
     return { rows: [x(all), h(all, "→h"), { ...h(all, "←h"), back: true }, y(all)], bi: true };
   }
-  if (shape === "deep") return { rows: [x(all), h(all, "h¹"), h(all, "h²"), y(all)] };
+  if (shape === "deep") {  // stacked: layer l reads layer l-1's state at the same step
+    const n = Math.min(Math.max(Math.trunc(layers) || 1, 1), SUPER.length);
+    return { rows: [x(all), ...SUPER.slice(0, n).map((s) => h(all, `h${s}`)), y(all)] };
+  }
   return { rows: [x(all), h(all), y([COLS - 1])] };  // many-to-one
 }
 
@@ -47,7 +57,7 @@ function colourOf(kind, theme) {
 export function figure(trace, view, strings, theme, box) {
   const shape = trace.meta ? trace.meta.shape : "many-to-one";
   const { COLS, W } = columns(box), GAP = (W - 80) / COLS;
-  const L = layout(shape, COLS);
+  const L = layout(shape, COLS, layersOf(trace));
   const rowH = 84, top = 34, H = top + rowH * L.rows.length + 10;
   const cx = (t) => 60 + GAP * t + GAP / 2;
   const cy = (r) => top + rowH * (L.rows.length - 1 - r) + rowH / 2;  // row 0 (inputs) at the bottom
@@ -112,10 +122,14 @@ export function figure(trace, view, strings, theme, box) {
 }
 
 export function key(trace, view) {
-  return `${trace.meta ? trace.meta.shape : ""}|${Math.min(view.step || 0, 6)}`;  // past the columns: none outlined
+  return `${trace.meta ? trace.meta.shape : ""}|${layersOf(trace)}|${Math.min(view.step || 0, 6)}`;  // past the columns: none outlined
 }
 
 export function describe(trace, view, strings) {
   const shape = trace.meta ? trace.meta.shape : "many-to-one";
+  if (shape === "deep") {
+    const n = layout("deep", 5, layersOf(trace)).rows.filter((r) => r.kind === "hidden").length;
+    return fmt(strings.shapes_graph_desc_deep, { n, top: `h${SUPER[n - 1]}` });
+  }
   return strings[`shapes_graph_desc_${shape}`] || "";
 }

@@ -3,7 +3,7 @@
    and annotations, long ones as a few marker traces (hundreds of annotations would be slow). */
 
 import { fmt, isNum, mix, num, rgba, short } from "../core/format.js";
-import { ALL, RECURRENT, baseLayout, currentStep, cuts, overflowLine, overflowStart, progress, shown, sub, tokenLabel } from "./common.js";
+import { ALL, MARK, RECURRENT, baseLayout, currentStep, cuts, markedSteps, overflowLine, overflowStart, progress, shown, sub, tokenLabel } from "./common.js";
 
 export const id = "strip";
 export const reads = ["meta", "steps", "back", "summary.cuts"];
@@ -33,12 +33,14 @@ export function figure(trace, view, strings, theme, box) {
     if (flagged) overSteps.add(t);
   }
   const C = (n) => theme.colour(n);
-  const cells = [];
+  const numeric = trace.meta.input_kind === "numbers";  // a label of four or five characters, not one
+  const cells = [], marked = new Set(markedSteps(trace));  // numbers: the two steps whose values are added
   for (let t = 0; t < T; t++) {
     const on = t < nf, warn = overSteps.has(t);
+    const wash = marked.has(t) ? rgba(C("target"), on ? 0.4 : 0.2) : on ? rgba(C("hidden"), 0.18) : C("wash");
     cells.push({ t, on, label: tokenLabel(trace, t),
-      line: t === cur ? C("ink") : on ? C("hidden") : C("faint"), lineWidth: t === cur ? 5 : 2,
-      fill: warn ? rgba(C("overflow"), 0.3) : t === cur ? C("current") : on ? rgba(C("hidden"), 0.18) : C("wash") });
+      line: t === cur ? C("ink") : marked.has(t) ? C("target") : on ? C("hidden") : C("faint"), lineWidth: t === cur ? 5 : 2,
+      fill: warn ? rgba(C("overflow"), 0.3) : t === cur ? C("current") : wash });
   }
   const arrows = [], scissors = [];  // arrow: from, to, f in [0, 1] (size), hover
   if (!recurrent && back) {  // no chain between positions: the gradient colours each cell it reaches
@@ -71,6 +73,7 @@ export function figure(trace, view, strings, theme, box) {
   });
   const hover = { x: cells.map((c) => c.t), y: cells.map(() => 0.5), mode: "markers", marker: { opacity: 0 },
                   hovertemplate: "t=%{x}<extra></extra>", meta: "hover" };
+  if (numeric) Object.assign(hover, { text: cells.map((c) => c.label), hovertemplate: "t=%{x} %{text}<extra></extra>" });
   const step = (((box && box.width) || 1200) - 40) / T;  // pixels per step
   if (T <= 24 && step >= 44) {
     const w = 0.27, ann = [];
@@ -78,7 +81,7 @@ export function figure(trace, view, strings, theme, box) {
                                         line: { color: c.line, width: c.lineWidth }, fillcolor: c.fill })).concat(cutLines);
     for (const c of cells) {
       ann.push({ x: c.t, y: 0.5, text: c.label, showarrow: false,
-                 font: { size: 24, color: c.on ? C("input") : C("faint"), family: "monospace" } });
+                 font: { size: numeric ? 15 : 24, color: c.on ? C("input") : C("faint"), family: "monospace" } });
       ann.push({ x: c.t, y: -0.08, text: String(c.t), showarrow: false, font: { size: 13, color: C("muted") } });
     }
     if (over) ann.push({ x: over.first, y: 1.0, text: warnText, showarrow: false, xanchor: back ? "right" : "left",
@@ -98,7 +101,10 @@ export function figure(trace, view, strings, theme, box) {
   layout.shapes = cutLines;
   const data = [
     { x: cells.map((c) => c.t), y: cells.map(() => 0.5), mode: T <= 120 ? "markers+text" : "markers", meta: "cells",
-      text: cells.map((c) => c.label), textfont: { size: px > 18 ? 16 : 11, family: "monospace" }, hoverinfo: "skip",
+      // numbers too narrow for their cells: the two marked ones keep their ★, every value is in the hover
+      text: cells.map((c) => (numeric && px < 34 ? (marked.has(c.t) ? MARK : "") : c.label)),
+      textfont: { size: numeric ? (px < 34 ? 14 : 10) : px > 18 ? 16 : 11, family: "monospace",
+                  color: numeric && px < 34 ? C("paper") : undefined }, hoverinfo: "skip",
       marker: { symbol: "square", size: px, color: cells.map((c) => c.fill),
                 line: { color: cells.map((c) => c.line), width: cells.map((c) => Math.min(c.lineWidth, 3)) } } },
     { x: arrows.map((a) => (a.from + a.to) / 2), y: arrows.map(() => 0.5), mode: "markers", hoverinfo: "text", meta: "arrows",

@@ -1,6 +1,7 @@
 // The /join page: a student types the room's code (and a nickname, if they like), then follows the
 // teacher. Text from the server's strings (data-* on #join), shown with textContent only.
 import { answer, followRoom, joinRoom } from "./follow.js";
+import { DEVICE_PREFIX, roomHref } from "./page-room.js";
 
 const root = document.getElementById("join");
 const t = JSON.parse(root.dataset.strings);
@@ -15,20 +16,19 @@ const revealBox = document.getElementById("join-reveal");
 let follower = null;
 let joined = null;
 
-// a lesson's state: this device goes to that lesson page, which follows the room itself (lesson-room.js)
-const DEVICE_PREFIX = "unrolled.room.device.";
-
-function toLesson(state) {
-  if (state.page !== "lesson" || typeof state.slug !== "string" || !state.slug) return false;
+// a state for a lesson, the bench or the lab: this device goes to that page, which follows the room
+// itself (page-room.js) with the device id kept here
+function toPage(state) {
+  const href = roomHref(state, joined.code, document.documentElement.lang, location.href);
+  if (!href) return false;
   try { sessionStorage.setItem(DEVICE_PREFIX + joined.code, joined.device); } catch (err) { return false; }
   follower?.close();
-  const lang = document.documentElement.lang ? `&lang=${encodeURIComponent(document.documentElement.lang)}` : "";
-  location.assign(`/lessons/${encodeURIComponent(state.slug)}?room=${joined.code}${lang}`);
+  location.assign(href);
   return true;
 }
 
 function showState(state) {
-  if (toLesson(state)) return;
+  if (toPage(state)) return;
   stateList.replaceChildren();
   const entries = Object.entries(state).filter(([k]) => k !== "question");
   if (!entries.length) {

@@ -1,5 +1,6 @@
 /* The encoder-decoder source (a lesson figure with source = "seq2seq", and the bench's seq2seq mode):
-   POST /api/seq2seq/trace for its knobs {checkpoint, source, teacher_forcing}, and GET
+   POST /api/seq2seq/trace for its knobs {checkpoint, source, teacher_forcing} (checkpoint: a trained
+   encoder-decoder, or run:<id>, a lab run of the reverse task), and GET
    /api/seq2seq/accuracy for the checkpoint's task (accuracy against input length, every checkpoint of
    that task: with and without attention).
      trace = { kind: "seq2seq", meta: {checkpoint, task, attention, teacher_forcing, source, target,
@@ -11,6 +12,23 @@
 import { FetchedSource } from "./fetched.js";
 
 export const SEQ2SEQ_API = Object.freeze({ trace: "/api/seq2seq/trace", accuracy: "/api/seq2seq/accuracy" });
+
+/* The query of GET /api/seq2seq/trace (and trace.csv) for these knobs: what the bench's exports download. */
+export function seq2seqQuery(knobs, lang) {
+  const q = new URLSearchParams({ checkpoint: knobs.checkpoint, source: knobs.source,
+                                  teacher_forcing: String(Boolean(knobs.teacher_forcing)) });
+  if (lang) q.set("lang", lang);
+  return q;
+}
+
+/* Side B's checkpoint when A/B opens with nothing chosen yet: A's twin with attention switched (the
+   same task's "-attention" and "-plain"), else the first other one of `names`. */
+export function partnerCheckpoint(name, names) {
+  const twin = name.endsWith("-attention") ? `${name.slice(0, -"-attention".length)}-plain`
+    : name.endsWith("-plain") ? `${name.slice(0, -"-plain".length)}-attention` : null;
+  if (twin && names.includes(twin)) return twin;
+  return names.find((n) => n !== name) || name;
+}
 
 export class Seq2SeqSource extends FetchedSource {
   constructor(knobs, opts) {

@@ -1,6 +1,7 @@
 /* The shapes source (a lesson figure with source = "shapes", lesson 10): for its knobs {sentence,
    sentences, labels, shape} it posts the sentence to POST /api/shapes/tag and /api/shapes/classify and
-   the ragged batch to POST /api/shapes/padding, and keeps the three bodies as they came.
+   the ragged batch (each sentence cut to its `lengths`, a list or "12, 30, 40") to POST
+   /api/shapes/padding (mask only chooses what the padding panel draws), and keeps the three bodies as they came.
      trace = { kind: "shapes", meta: {sentence, chars, shape, knobs}, tag, classify, padding,
                T (the sentence's characters), nSteps, done, version }
    view.step counts the characters read (0 .. T). status: idle | loading | done | error | closed. */
@@ -14,6 +15,7 @@ export const SHAPES_API = Object.freeze({ tag: "/api/shapes/tag", classify: "/ap
 export function bodies(knobs) {
   const batch = { sentences: knobs.sentences };
   if (knobs.labels !== undefined && knobs.labels !== null) batch.labels = knobs.labels;
+  if (knobs.lengths !== undefined && knobs.lengths !== null && String(knobs.lengths).trim() !== "") batch.lengths = knobs.lengths;
   const one = { sentence: knobs.sentence };
   return { tag: one, classify: one, padding: knobs.sentences === undefined ? {} : batch };
 }
