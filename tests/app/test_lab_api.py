@@ -53,6 +53,16 @@ def _status(url: str, run_id: str) -> dict:
     return httpx.get(f"{url}/api/runs/{run_id}").json()
 
 
+def _paused_after(url: str, run_id: str, step: int, timeout: float = 30) -> dict:
+    """Pause the run once it has taken `step` steps; its summary then."""
+    deadline = time.monotonic() + timeout
+    while _status(url, run_id)["step"] < step:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert httpx.post(f"{url}/api/runs/{run_id}/pause").json()["status"] == "paused"
+    return _status(url, run_id)
+
+
 def _wait_status(url: str, run_id: str, wanted: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while (status := _status(url, run_id))["status"] != wanted:
@@ -309,12 +319,7 @@ def _torch_adding(weights: dict, arch: str, x: torch.Tensor, y: torch.Tensor):
 def test_a_paused_adding_run_opens_in_the_bench_and_equals_torch_nn(lab, arch):
     T = 12
     run_id = _start(lab.url, task="adding", seq_len=T, arch=arch, steps=20000, seed=3, **FAST)
-    deadline = time.monotonic() + 30
-    while _status(lab.url, run_id)["step"] < 5:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert httpx.post(f"{lab.url}/api/runs/{run_id}/pause").json()["status"] == "paused"
-    summary = _status(lab.url, run_id)
+    summary = _paused_after(lab.url, run_id, 5)
     assert summary["bench_url"] == f"/bench?arch={arch}&checkpoint=run%3A{run_id}&example=0"
     assert httpx.get(lab.url + summary["bench_url"]).status_code == 200
     r = httpx.get(f"{lab.url}/api/trace.json", params={"arch": arch, "checkpoint": f"run:{run_id}", "example": 5})
@@ -363,12 +368,7 @@ def test_a_paused_reverse_run_traces_in_the_seq2seq_bench_as_its_checkpoint_rebu
 
     run_id = _start(lab.url, task="reverse", seq_len=6, arch="seq2seq", hidden_size=16, steps=20000, batch=16,
                     lr=3e-3, attention=attention, seed=2)
-    deadline = time.monotonic() + 30
-    while _status(lab.url, run_id)["step"] < 5:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    assert httpx.post(f"{lab.url}/api/runs/{run_id}/pause").json()["status"] == "paused"
-    summary = _status(lab.url, run_id)
+    summary = _paused_after(lab.url, run_id, 5)
     page = httpx.get(lab.url + summary["bench_url"])
     assert page.status_code == 200 and f'value="run:{run_id}" selected' in page.text
     source = "reverse"

@@ -16,6 +16,7 @@ import { mountFigure } from "../core/figure.js";
 import { errorLines, fmt } from "../core/format.js";
 import { bindKeys, releaseOnEnter } from "../core/keys.js";
 import { readTheme } from "../core/theme.js";
+import { transportActions, wireTransport } from "../core/transport.js";
 import { Player, ViewStore } from "../core/view.js";
 import * as accuracy from "../panels/accuracy-length.js";
 import * as alignment from "../panels/alignment.js";
@@ -278,29 +279,10 @@ class Seq2SeqBench {
   wire() {
     const r = this.root, store = this.store, player = this.player;
     const click = (sel, fn) => $(sel, r).addEventListener("click", (e) => { e.preventDefault(); fn(); });
-    const actions = {
-      forward: () => { player.pause(); store.stepBy(1); },
-      back: () => { player.pause(); store.stepBy(-1); },
-      play: () => player.toggle(),
-      start: () => { player.pause(); store.toStart(); },
-      end: () => { player.pause(); store.toEnd(); },
-    };
+    const actions = transportActions(store, player);
     bindKeys(actions);
     $(".keys-hint", r).textContent = this.t.s2s_keys_hint;  // no b: a decoder has no backward phase here
-    click("#btn-reset", actions.start);
-    click("#btn-back", actions.back);
-    click("#btn-forward", actions.forward);
-    click("#btn-end", actions.end);
-    click("#btn-play", actions.play);
-    const speed = $("#speed", r);
-    speed.value = String(player.speed);
-    $("#speed-value", r).textContent = speed.value;
-    speed.addEventListener("input", () => {
-      player.setSpeed(parseInt(speed.value, 10));
-      $("#speed-value", r).textContent = speed.value;
-      this.updateLinks();
-    });
-    speed.addEventListener("change", () => speed.blur());
+    wireTransport(r, actions, player, () => this.updateLinks());
     click("#ab-toggle", () => { if (this.ab.on) this.closeB(); else this.openB(); });
     click("#permalink", () => {
       const done = () => { $("#status", r).textContent = this.t.permalink_copied; };

@@ -18,6 +18,7 @@ import { errorLines, fmt, num, showChar } from "../core/format.js";
 import { bindKeys, releaseOnEnter } from "../core/keys.js";
 import { CompareSource, openStreamCount, releaseSource, sourceFor } from "../core/source.js";
 import { readTheme } from "../core/theme.js";
+import { transportActions, wireTransport } from "../core/transport.js";
 import { openButton } from "../rooms/open-button.js";
 import { Player, VIEW_KEYS, ViewStore, currentStep, shown } from "../core/view.js";
 import * as bpttTerms from "../panels/bptt-terms.js";
@@ -409,21 +410,8 @@ class Bench {
   wire() {
     const r = this.root;
     const click = (sel, fn) => $(sel, r).addEventListener("click", (e) => { e.preventDefault(); fn(); });
-    click("#btn-reset", () => { player.pause(); store.toStart(); });
-    click("#btn-back", () => { player.pause(); store.stepBy(-1); });
-    click("#btn-forward", () => { player.pause(); store.stepBy(1); });
-    click("#btn-play", () => player.toggle());
-    click("#btn-end", () => { player.pause(); store.toEnd(); });
+    wireTransport(r, transportActions(store, player), player, () => this.updateLinks());
     for (const b of $$(".phase-btn", r)) b.addEventListener("click", () => store.setPhase(b.dataset.phase));
-    const speed = $("#speed", r);
-    speed.value = String(player.speed);
-    $("#speed-value", r).textContent = speed.value;
-    speed.addEventListener("input", () => {
-      player.setSpeed(parseInt(speed.value, 10));
-      $("#speed-value", r).textContent = speed.value;
-      this.updateLinks();
-    });
-    speed.addEventListener("change", () => speed.blur());
     for (const s of $$(".view-select", r)) {
       s.addEventListener("change", () => {
         store.set({ [s.dataset.view]: parseInt(s.value, 10) });
@@ -601,14 +589,7 @@ function start() {
     ab.on = url.ab;
     ab.overrides = url.overrides;
     theme = readTheme();
-    bindKeys({
-      forward: () => { player.pause(); store.stepBy(1); },
-      back: () => { player.pause(); store.stepBy(-1); },
-      play: () => player.toggle(),
-      phase: () => store.togglePhase(),
-      start: () => { player.pause(); store.toStart(); },
-      end: () => { player.pause(); store.toEnd(); },
-    });
+    bindKeys({ ...transportActions(store, player), phase: () => store.togglePhase() });
   }
   bench = new Bench(root);
 }
