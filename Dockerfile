@@ -45,6 +45,7 @@ COPY templates ./templates
 COPY lessons ./lessons
 COPY checkpoints ./checkpoints
 COPY package.json package-lock.json ./
+RUN python -m app.precompress  # the vendor files gzipped once (zopfli), as scripts/setup.sh does
 
 USER unrolled
 EXPOSE 8000

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse
 
 from app.headers import content_security_policy
 from app.http import vendor_versions
+from app.rules import stated
 from app.schemas import RECURRENT
 from app.settings import Settings
 from models import limits
@@ -45,29 +46,6 @@ def _text(response: HTMLResponse) -> str:
     return bytes(response.body).decode()
 
 
-# The rules across the trace knobs that the server enforces and no single field's schema can say, as
-# (the 422's error type, the field it names, the rule). Every operation taking the knobs lists them
-# (x-cross-field-rules) and says them in its description. tests/app/test_fuzz.py checks that a knob set
-# valid by the document is refused only by one of these. (A query string's parameters share no schema,
-# so JSON Schema could state them for the JSON body only, with if/then; schemathesis generates nothing
-# from such a body schema, so the document lists them instead.)
-CROSS_FIELD_RULES: tuple[tuple[str, str | None, str], ...] = (
-    ("knob_layers_range", "layers", "rnn, lstm, gru and sgru take 1 to {recurrent} layers; the transformer 1 to {tf}"),
-    ("knob_heads_divide", "heads", "a transformer without a checkpoint: heads must divide d_model"),
-    ("knob_clip_threshold_required", "clip_threshold", "clip_mode norm or value needs a clip_threshold"),
-    ("knob_checkpoint_unknown", "checkpoint", "a checkpoint is a pretrained model of the same arch "
-     "(GET /api/architectures lists them), run:<id>[@<step>] of a lab run or upload:<hash> of an uploaded model"),
-    ("knob_memory_gone", "checkpoint", "a run: or upload: checkpoint is one this server still holds"),
-    ("knob_lab_run_arch", "checkpoint", "a lab run's checkpoint is traced with the run's own arch"),
-    ("knob_text_vocab", "text", "with a checkpoint, every character of text is in its vocabulary"),
-    ("knob_engine", None, "the model refuses the input (its message says why)"),
-    ("knob_text_server_max", "text", "text is at most the server's UNROLLED_MAX_TEXT_LENGTH characters"),
-    ("knob_hidden_server_max", "hidden_size", "hidden_size is at most the server's UNROLLED_MAX_HIDDEN_SIZE"),
-    ("knob_transformer_missing", "arch", "the transformer needs its module installed on the server"),
-    ("knob_cost", None, "the knob set's estimated multiply-adds are within the server's UNROLLED_MAX_TRACE_GMACS"),
-)
-
-
 def _headers_are_never_null(op: dict[str, Any]) -> None:
     """A header is absent or a string: FastAPI's `int | None` header reads as "integer or null", and a
     client following that sends the text "null" (a 422). The document says "integer", optional."""
@@ -80,27 +58,28 @@ def _headers_are_never_null(op: dict[str, Any]) -> None:
 
 
 def state_cross_field_rules(spec: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with CROSS_FIELD_RULES on each operation that takes the trace knobs, and
-    no header said to be null."""
+    """The OpenAPI document with each operation's rules (app.rules, named by the route) written out, in
+    x-cross-field-rules and in its description, and no header said to be null. (A query string's
+    parameters share no schema, so JSON Schema could state such rules for a JSON body only, with if/then;
+    schemathesis generates nothing from such a body schema, so the document lists them instead.)"""
     assert all(limits.LAYERS[a] == limits.LAYERS["rnn"] for a in RECURRENT)  # one maximum for the recurrent
-    rules = [{"type": code, "field": field, "rule": rule.format(recurrent=limits.LAYERS["rnn"],
-                                                               tf=limits.LAYERS["transformer"])}
-             for code, field, rule in CROSS_FIELD_RULES]
-    prose = "\n\nRules across the knobs (a 422 of this type names the field):\n" + "\n".join(
-        f"- `{r['type']}` ({r['field'] or 'the knob set'}): {r['rule']}" for r in rules)
     for ops in spec.get("paths", {}).values():
         for op in ops.values():
             _headers_are_never_null(op)
-            names = {p.get("name") for p in op.get("parameters", [])}
-            if {"heads", "d_model", "clip_mode"} <= names or "KnobBody" in str(op.get("requestBody", "")):
-                op["x-cross-field-rules"] = rules
-                op["description"] = op.get("description", "").rstrip() + prose
+            codes = op.get("x-cross-field-rules")
+            if codes is None or (codes and isinstance(codes[0], dict)):
+                continue
+            rules = op["x-cross-field-rules"] = [stated(code) for code in codes]
+            if rules:
+                op["description"] = op.get("description", "").rstrip() + "\n\nRules across the fields (a 422 " \
+                    "of this type names the field):\n" + "\n".join(
+                        f"- `{r['type']}` ({r['field'] or 'the request'}): {r['rule']}" for r in rules)
     return spec
 
 
 def add_docs(app: FastAPI, settings: Settings) -> None:
     """GET /docs and /redoc on `app` (made with docs_url=None, redoc_url=None), each with its own CSP;
-    the document (/openapi.json) states the rules across the trace knobs."""
+    the document (/openapi.json) states each operation's rules across its fields."""
     assert app.openapi_url  # create_app keeps /openapi.json
     generate = app.openapi
 

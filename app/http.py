@@ -5,7 +5,8 @@
   one 2.5 MB trace costs 2 s of CPU at level 1, 13 s at level 6).
 - Event streams are gzipped too (`gzip_streams`), each event flushed on its own (Starlette >= 1.5
   flushes every streamed chunk: events arrive one by one, never as one late blob).
-- Static files: a gzipped copy (level 9) is made once per file and version and served to everyone.
+- Static files: a gzipped copy is made once per file and version and served to everyone (the vendor
+  files' were made at set-up with zopfli, app.precompress).
   /vendor/<package>@<version>/ (the version from package-lock.json) is cached for a year; the
   unversioned /vendor/<package>/ for a day; /static/ is revalidated on every use (ETag, 304).
 """
@@ -24,6 +25,8 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.types import Scope
+
+from app.precompress import precompressed
 
 ROOT = Path(__file__).resolve().parent.parent
 GZIP_LEVEL = 1  # dynamic responses (see the module docstring)
@@ -44,7 +47,14 @@ def gzip_exclusions(streams: bool) -> tuple[str, ...]:
 
 @lru_cache(maxsize=64)
 def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
-    """A file's gzip (keyed by its mtime and size, so an updated file is compressed anew)."""
+    """A file's gzip (keyed by its mtime and size, so an updated file is compressed anew): the set-up's
+    zopfli copy when it is newer than the file (app.precompress), else level 9."""
+    ready = precompressed(Path(path))
+    try:
+        if ready.stat().st_mtime_ns >= mtime_ns:
+            return ready.read_bytes()
+    except OSError:
+        pass
     return gzip.compress(Path(path).read_bytes(), compresslevel=9, mtime=0)
 
 

@@ -40,7 +40,7 @@ def lm_checkpoints() -> dict[str, dict[str, str]]:
 class _LMKnobs(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
-    checkpoint: str = Field(DEFAULT_CHECKPOINT, max_length=64,
+    checkpoint: str = Field(DEFAULT_CHECKPOINT, max_length=64, json_schema_extra={"enum": list(lm_checkpoints())},
                             description="a trained character model: charlm-rnn, charlm-lstm or charlm-gru")
 
     @field_validator("checkpoint")

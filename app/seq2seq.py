@@ -44,10 +44,14 @@ def seq2seq_checkpoints() -> dict[str, dict[str, str]]:
 class Seq2SeqKnobs(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
-    checkpoint: str = Field(DEFAULT_CHECKPOINT, max_length=64, description="a trained encoder-decoder: "
+    # the document says what the validators check (schemathesis then sends only names the server takes)
+    checkpoint: str = Field(DEFAULT_CHECKPOINT, max_length=64, json_schema_extra={"anyOf": [
+                                {"enum": list(seq2seq_checkpoints())}, {"pattern": f"^{RUN_PREFIX}"}]},
+                            description="a trained encoder-decoder: "
                             "seq2seq-reverse-attention, seq2seq-reverse-plain or seq2seq-swap-attention, or "
                             "run:<id>, a training run of the lab's reverse task at its current step")
     source: str = Field("attention", min_length=1, max_length=MAX_SOURCE_LEN,
+                        json_schema_extra={"pattern": f"^[{LETTERS[0]}-{LETTERS[-1]}]+$"},
                         description="the input string: lower-case letters a-z, at most the checkpoint's max_len")
     teacher_forcing: bool = Field(True, description="feed the decoder the right previous character (true) or "
                                   "its own previous prediction (false)")
@@ -81,7 +85,8 @@ class Seq2SeqQuery(Seq2SeqKnobs):
 class AccuracyQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
-    task: str = Field("reverse", description="reverse or swap_pairs: every checkpoint trained on it is measured")
+    task: str = Field("reverse", json_schema_extra={"enum": list(SEQ2SEQ_TASKS)},
+                      description="reverse or swap_pairs: every checkpoint trained on it is measured")
     count: int = Field(100, ge=ACCURACY_STRINGS[0], le=ACCURACY_STRINGS[1],
                        description="held-out random strings per length")
     seed: int = Field(0, ge=0, le=limits.SEED_MAX, description="seed of the held-out strings")

@@ -30,12 +30,20 @@ class SentenceKnobs(BaseModel):
 class PaddingKnobs(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    sentences: list[str] = Field(DEFAULT_BATCH, min_length=1, max_length=MAX_BATCH,
+    # items, lengths: the document says what the validators below check
+    sentences: list[str] = Field(DEFAULT_BATCH, min_length=1, max_length=MAX_BATCH, json_schema_extra={
+                                     "items": {"type": "string", "minLength": 1, "maxLength": MAX_CHARS}},
                                  description=f"1 to {MAX_BATCH} sentences of 1 to {MAX_CHARS} characters")
-    labels: list[int] | None = Field(None, description="per sentence 1 (names a person) or 0; default: the "
+    labels: list[int] | None = Field(None, json_schema_extra={"anyOf": [
+                                         {"type": "array", "items": {"enum": [0, 1]}}, {"type": "null"}]},
+                                     description="per sentence 1 (names a person) or 0; default: the "
                                      "classifier's own packed prediction, so the loss shows how far each way strays")
     # str first: a lesson figure's control is a text field ("12, 30, 40"); the API takes a list as well
-    lengths: str | list[int] | None = Field(None, description="per sentence how many of its first characters "
+    lengths: str | list[int] | None = Field(None, json_schema_extra={"anyOf": [
+                                                {"type": "string", "pattern": r"^[0-9,\s]*$"},
+                                                {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                                                {"type": "null"}]},
+                                            description="per sentence how many of its first characters "
                                             "the batch holds (1 to the sentence's length), as a list or a "
                                             "comma-separated text; default: whole sentences")
 
@@ -72,6 +80,8 @@ class PaddingKnobs(BaseModel):
                 value = [int(part) for part in value.replace(",", " ").split()]
             except ValueError:
                 raise PydanticCustomError("shapes_lengths_format", "whole numbers separated by commas", {}) from None
+        if isinstance(value, list):  # JSON Schema counts 3.0 as an integer: so does the body
+            value = [int(v) if isinstance(v, float) and v.is_integer() else v for v in value]
         if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise PydanticCustomError("shapes_lengths_format", "whole numbers separated by commas", {})
         sentences = info.data.get("sentences")

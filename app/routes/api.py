@@ -14,6 +14,7 @@ from app.engine import checkpoints_for, transformer_module
 from app.http import revalidated, weak_etag
 from app.knobs import knob_specs
 from app.routes.stream import summary_id
+from app.rules import TRACE_RULES, states
 from app.schemas import TraceResponse
 from app.serialize import norms_csv, summary_event
 
@@ -59,13 +60,15 @@ def _filename(entry: TraceEntry) -> str:
     return f"unrolled-{knobs['arch']}-{model}"
 
 
-@router.post("/trace", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
+@router.post("/trace", response_class=Response, openapi_extra=states(*TRACE_RULES),
+             responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
 async def post_trace(entry: BodyTrace) -> Response:
     """The whole trace for a JSON body of knobs. Non-finite numbers are null; `overflow` flags say where."""
     return _json(entry)
 
 
-@router.get("/trace.json", response_class=Response, responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
+@router.get("/trace.json", response_class=Response, openapi_extra=states(*TRACE_RULES),
+            responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
 async def get_trace_json(
     request: Request,
     entry: QueryTrace,
@@ -79,14 +82,14 @@ async def get_trace_json(
     return revalidated(request, raw, "application/json", _etag(entry, "without-params", raw))
 
 
-@router.get("/trace/params", response_class=Response, responses=_UNPROCESSABLE)
+@router.get("/trace/params", response_class=Response, openapi_extra=states(*TRACE_RULES), responses=_UNPROCESSABLE)
 async def get_trace_params(request: Request, entry: QueryTrace) -> Response:
     """Only the weights under torch.nn's names (what the equation panel fills its numbers from)."""
     raw = entry.event("params", lambda: entry.payload["params"])
     return revalidated(request, raw, "application/json", _etag(entry, "params", raw))
 
 
-@router.get("/trace/summary", response_class=Response, responses=_UNPROCESSABLE)
+@router.get("/trace/summary", response_class=Response, openapi_extra=states(*TRACE_RULES), responses=_UNPROCESSABLE)
 async def get_trace_summary(request: Request, entry: QueryTrace) -> Response:
     """Only what the stream's `summary` event carries (losses, clipping, cuts, the Pascanu quantities and
     the T x T gradient-flow matrix): the page's compare strip needs this much of four traces."""
@@ -95,7 +98,8 @@ async def get_trace_summary(request: Request, entry: QueryTrace) -> Response:
     return revalidated(request, raw, "application/json", _etag(entry, "summary", raw))
 
 
-@router.get("/trace.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})
+@router.get("/trace.csv", response_class=Response, openapi_extra=states(*TRACE_RULES),
+            responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})
 async def get_trace_csv(entry: QueryTrace, traces: ServiceDep) -> Response:
     """Per-step norms (loss, ||h||, ||dL/dh||, ||dL/dc||, Jacobian norm, Pascanu bound, cuts, overflow)."""
     text = await traces.run(norms_csv, entry.payload)

@@ -29,6 +29,7 @@ from app.lab.runs import FINAL, Run, RunManager
 from app.lab.schemas import LabKnobs, canonical, train_config
 from app.lab.upload import GATES, parse_upload, summary
 from app.routes.stream import TraceEventStream, sse_response
+from app.rules import RULES, states
 from app.serialize import dumps
 from models import limits
 from models.training.tasks import TASKS
@@ -49,9 +50,12 @@ def _run(request: Request, run_id: str) -> Run:
     return run
 
 
-@router.post("", status_code=201, responses={422: {"description": "a bad knob; `loc` names it"},
-                                             429: {"description": "this client has as many live runs as it may"},
-                                             503: {"description": "the server holds as many runs as it may"}})
+@router.post("", status_code=201, openapi_extra=states(
+    "knob_layers_range", "knob_heads_divide", "knob_clip_threshold_required", "knob_lab_seq_len", "knob_lab_cost",
+    "knob_lab_applies_to", "knob_lab_transformer_tokens", "knob_lab_seq2seq_task"),
+    responses={422: {"description": "a bad knob; `loc` names it"},
+               429: {"description": "this client has as many live runs as it may"},
+               503: {"description": "the server holds as many runs as it may"}})
 async def start_run(knobs: LabKnobs, request: Request, settings: SettingsDep) -> dict[str, Any]:
     """Start a training run; it trains on the server while pages follow its events."""
     config = train_config(knobs, settings.lab_max_gmacs)
@@ -184,7 +188,8 @@ models_router = APIRouter(prefix="/api/models", tags=["lab"])
 
 @models_router.post("", status_code=201, max_body_size=limits.UPLOAD_BYTES,
                     openapi_extra={"requestBody": {"required": True, "content": {
-                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+                        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                        **states(*(code for code in RULES if code.startswith("knob_upload_")))},
                     responses={413: {"description": "over 20 MB"},
                                422: {"description": "not safetensors, or shapes that do not fit the architecture"},
                                507: {"description": "the server holds as many uploads as it may"}})

@@ -25,6 +25,7 @@ from app.http import revalidated
 from app.lm import ARQuery, SampleBody, SampleJob, SampleKnobs, SampleQuery, ar_payload, new_sample_job, step_event
 from app.lm import write_all as write_sample
 from app.routes.stream import TraceEventStream, sse_response
+from app.rules import states
 from app.serialize import dumps
 from app.settings import Settings
 from app.shutdown import RECONNECT_AFTER_MS, Shutdown
@@ -67,7 +68,10 @@ def resume_after(knobs: Annotated[SampleQuery, Query()],
     return -1 if last_event_id is None else last_event_id
 
 
-@router.post("/sample", response_class=Response, responses=_UNPROCESSABLE)
+_SAMPLE_RULES = states("knob_top_k_vocab", "knob_text_server_max")
+
+
+@router.post("/sample", response_class=Response, openapi_extra=_SAMPLE_RULES, responses=_UNPROCESSABLE)
 async def post_sample(job: BodyJob, traces: ServiceDep) -> Response:
     """`length` characters written by a trained character model after `prompt`: `text`, and per
     character (`steps`) the distribution over `vocab` it was drawn from (after temperature and top-k)."""
@@ -79,7 +83,7 @@ async def post_sample(job: BodyJob, traces: ServiceDep) -> Response:
 _SAMPLE_SSE = sse_response("meta, a step per written character, done (or a final `reconnect` on shutdown)")
 
 
-@router.get("/sample/stream", response_class=Response,
+@router.get("/sample/stream", response_class=Response, openapi_extra=_SAMPLE_RULES,
             responses={200: _SAMPLE_SSE, 204: {"description": "everything was sent already"}, **_UNPROCESSABLE})
 async def stream_sample(
     request: Request,
@@ -129,7 +133,7 @@ async def _sample_bytes(job: SampleJob, start: int, interval_ms: int, traces: Tr
     yield event("done", {"steps": job.knobs.length, "text": "".join(chars)}, job.knobs.length + 1)
 
 
-@router.get("/ar", response_class=Response, responses=_UNPROCESSABLE)
+@router.get("/ar", response_class=Response, openapi_extra=states("knob_text_server_max"), responses=_UNPROCESSABLE)
 async def get_ar(request: Request, knobs: Annotated[ARQuery, Query()], settings: SettingsDep,
                  traces: ServiceDep) -> Response:
     """AR(tau) next to a trained model: per step t the distribution of character t+1 from counts of the

@@ -11,10 +11,12 @@ from fastapi.responses import Response
 from app.deps import ServiceDep
 from app.http import revalidated
 from app.lab.memory import RUN_PREFIX
+from app.rules import RUN_CHECKPOINT_RULES, states
 from app.seq2seq import AccuracyQuery, Seq2SeqBody, Seq2SeqQuery, accuracy_payload, trace_csv, trace_payload
 from app.serialize import dumps
 
 router = APIRouter(prefix="/api/seq2seq", tags=["seq2seq"])
+_RULES = states(*RUN_CHECKPOINT_RULES, "knob_seq2seq_source_len", "knob_seq2seq_nonfinite")
 
 _UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
     422: {"description": "a knob is out of range or the source has a character outside a-z; `loc` names it"}}
@@ -36,7 +38,7 @@ async def _trace(request: Request, knobs: Seq2SeqBody | Seq2SeqQuery, traces: Se
     return await traces.run(dumps, await _payload(request, knobs, traces))
 
 
-@router.post("/trace", response_class=Response, responses=_UNPROCESSABLE)
+@router.post("/trace", response_class=Response, openapi_extra=_RULES, responses=_UNPROCESSABLE)
 async def post_trace(request: Request, knobs: Seq2SeqBody, traces: ServiceDep) -> Response:
     """Per decoder step i: the input fed, energies e_ij and weights a_ij over the source (null without
     attention), the context c_i (values and norm), the decoder state s_i, the distribution over `vocab`,
@@ -44,13 +46,14 @@ async def post_trace(request: Request, knobs: Seq2SeqBody, traces: ServiceDep) -
     return Response(await _trace(request, knobs, traces), media_type="application/json")
 
 
-@router.get("/trace", response_class=Response, responses=_UNPROCESSABLE)
+@router.get("/trace", response_class=Response, openapi_extra=_RULES, responses=_UNPROCESSABLE)
 async def get_trace(request: Request, knobs: Annotated[Seq2SeqQuery, Query()], traces: ServiceDep) -> Response:
     """The same as POST /api/seq2seq/trace, as a query (the bench's links and its JSON export)."""
     return revalidated(request, await _trace(request, knobs, traces), "application/json")
 
 
-@router.get("/trace.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})
+@router.get("/trace.csv", response_class=Response, openapi_extra=_RULES,
+            responses={200: {"content": {"text/csv": {}}}, **_UNPROCESSABLE})
 async def get_trace_csv(request: Request, knobs: Annotated[Seq2SeqQuery, Query()], traces: ServiceDep) -> Response:
     """One row per decoder step: input, target, chosen, p(target), loss, correct, ||c_i||, ||s_i||, the source
     position the output copies (aligned) and the one weighed most (attended, max_weight; empty without

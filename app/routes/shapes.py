@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from app.deps import ServiceDep
+from app.rules import states
 from app.serialize import dumps
 from app.shapes import PaddingKnobs, SentenceKnobs, classify_payload, padding_payload, tag_payload
 
@@ -35,7 +36,8 @@ async def post_classify(knobs: SentenceKnobs, traces: ServiceDep) -> Response:
     return await _answer(classify_payload, knobs, traces)
 
 
-@router.post("/padding", response_class=Response, responses=_UNPROCESSABLE)
+@router.post("/padding", response_class=Response, openapi_extra=states(
+    "shapes_labels_count", "shapes_lengths_count", "shapes_lengths_value"), responses=_UNPROCESSABLE)
 async def post_padding(knobs: PaddingKnobs, traces: ServiceDep) -> Response:
     """Per sentence and way (no_mask, mask, packed): last hidden state, probabilities, loss, distance to packed."""
     return await _answer(padding_payload, knobs, traces)

@@ -31,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 from app.compute import TraceEntry, TraceService
 from app.deps import QueryKnobs, QueryTrace, ServiceDep, SettingsDep
 from app.fair import Refused
+from app.rules import TRACE_RULES, states
 from app.serialize import backward_event, meta_event, summary_event
 from app.shutdown import RECONNECT_AFTER_MS, Shutdown
 
@@ -147,7 +148,7 @@ def sse_response(description: str) -> dict:
 _SSE = sse_response("meta, forward x T, backward x T, summary, done (or a final `reconnect` on shutdown)")
 
 
-@router.get("/trace/stream", response_class=Response,
+@router.get("/trace/stream", response_class=Response, openapi_extra=states(*TRACE_RULES),
             responses={200: _SSE, 204: {"description": "everything was sent already"},
                        422: {"description": "a bad knob"},
                        503: {"description": "no memory for another stream now; see Retry-After"}})

@@ -92,6 +92,34 @@ def test_the_gzipped_copy_follows_the_file(tmp_path):
     assert gzip.decompress(second).startswith(b"let b") and first != second
 
 
+def test_the_set_up_copy_is_served_while_it_is_newer_than_its_file(tmp_path):
+    from app.http import _gzipped
+    from app.precompress import precompress, precompressed
+
+    asset = tmp_path / "lib.js"
+    asset.write_text("function f(a) { return a * 2; }\n" * 400)
+    [(path, size, packed)] = precompress([tmp_path])
+    copy = precompressed(asset).read_bytes()
+    assert path == asset and packed == len(copy) < len(gzip.compress(asset.read_bytes(), 9, mtime=0))
+    assert _gzipped(str(asset), asset.stat().st_mtime_ns, size) == copy
+    assert precompress([tmp_path]) == []  # up to date: not made again
+    os.utime(asset, ns=(precompressed(asset).stat().st_mtime_ns + 10**9,) * 2)  # the file changed since
+    stale = _gzipped(str(asset), asset.stat().st_mtime_ns, size)
+    assert stale != copy and gzip.decompress(stale) == asset.read_bytes()
+
+
+def test_plotly_goes_out_as_the_set_up_made_it():
+    """scripts/setup.sh runs app.precompress: the largest asset of every page is the zopfli copy."""
+    from app.main import VENDOR
+    from app.precompress import precompressed
+
+    plotly = VENDOR["/vendor/plotly"] / "plotly-cartesian.min.js"
+    copy = precompressed(plotly)
+    assert copy.stat().st_mtime_ns >= plotly.stat().st_mtime_ns
+    assert gzip.decompress(copy.read_bytes()) == plotly.read_bytes()
+    assert len(copy.read_bytes()) < 0.98 * len(gzip.compress(plotly.read_bytes(), 9, mtime=0))
+
+
 def test_the_test_client_raises_no_deprecation_warning():
     """Starlette's TestClient deprecates httpx in favour of httpx2 (the test extra installs it)."""
     import starlette.testclient
