@@ -13,6 +13,8 @@ Events: `state` and `reveal` are logged and carry ids; `presence` (connected / e
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -43,6 +45,12 @@ def new_code() -> str:
 
 def new_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+def watch_token(key: str, code: str) -> str:
+    """What the teacher's own event stream carries in its URL (EventSource sends no headers): derived from
+    the key, and good for following the room only, so a URL in a log or a proxy cannot change the room."""
+    return hmac.new(key.encode(), b"watch:" + code.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def new_device() -> str:

@@ -29,7 +29,18 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.rooms.model import LIMITS, Event, RoomFull, StoreDown, TeacherView, distribution, new_code, new_device, new_key
+from app.rooms.model import (
+    LIMITS,
+    Event,
+    RoomFull,
+    StoreDown,
+    TeacherView,
+    distribution,
+    new_code,
+    new_device,
+    new_key,
+    watch_token,
+)
 from app.rooms.store import RoomConfig, RoomStore
 
 CHANNEL = "unrolled:rooms"
@@ -136,11 +147,17 @@ class RedisStore(RoomStore):
     async def exists(self, code: str) -> bool:
         return bool(await self._do(self.redis.exists(_k(code))))
 
-    async def is_teacher(self, code: str, key: str) -> bool:
+    async def _key(self, code: str) -> str:
         stored = await self._do(self.redis.hget(_k(code), "key"))
         if stored is None:
             raise KeyError(code)
-        return secrets.compare_digest(stored.encode(), key.encode())
+        return stored
+
+    async def is_teacher(self, code: str, key: str) -> bool:
+        return secrets.compare_digest((await self._key(code)).encode(), key.encode())
+
+    async def is_watcher(self, code: str, token: str) -> bool:
+        return secrets.compare_digest(watch_token(await self._key(code), code).encode(), token.encode())
 
     async def _log(self, code: str, name: str, data: dict, extra: dict | None = None) -> Event:
         event_id = await self._do(self.redis.hincrby(_k(code), "last_id", 1))

@@ -13,7 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.rooms.hub import Follower, Hub
-from app.rooms.model import LIMITS, Event, RoomFull, TeacherView, distribution, new_code, new_device, new_key
+from app.rooms.model import (
+    LIMITS,
+    Event,
+    RoomFull,
+    TeacherView,
+    distribution,
+    new_code,
+    new_device,
+    new_key,
+    watch_token,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,10 @@ class RoomStore(ABC):
 
     @abstractmethod
     async def is_teacher(self, code: str, key: str) -> bool: ...
+
+    @abstractmethod
+    async def is_watcher(self, code: str, token: str) -> bool:
+        """The token is the room's watch_token: the teacher's read-only view."""
 
     @abstractmethod
     async def set_state(self, code: str, state: dict) -> int:
@@ -159,6 +173,9 @@ class MemoryStore(RoomStore):
 
     async def is_teacher(self, code: str, key: str) -> bool:
         return secrets.compare_digest(self._room(code).key.encode(), key.encode())
+
+    async def is_watcher(self, code: str, token: str) -> bool:
+        return secrets.compare_digest(watch_token(self._room(code).key, code).encode(), token.encode())
 
     async def set_state(self, code: str, state: dict) -> int:
         room = self._room(code)

@@ -1,6 +1,6 @@
 """Classroom rooms over HTTP: a teacher's page publishes its state, students' pages follow it.
 
-POST /api/rooms                      a room: {code, teacher_key, join_url, qr_url}
+POST /api/rooms                      a room: {code, teacher_key, watch_token, join_url, qr_url}
 POST /api/rooms/{code}/join          a student's device id (nickname optional); rate-limited per client
 POST /api/rooms/{code}/state         the teacher's state snapshot (X-Teacher-Key), a JSON object
 GET  /api/rooms/{code}/events        SSE: `state` first (the snapshot), then every change, with ids
@@ -15,7 +15,8 @@ GET  /teach                          the page where a teacher opens a room (stat
 A wrong or missing teacher key is 403; an unknown or expired code 404 (and counts against the client's
 join rate, so codes cannot be found by trying); an oversized state 413; a state that is not an object 422.
 The event stream ends like the trace streams on shutdown (a `reconnect` event, app.shutdown); the teacher
-follows with ?key= (EventSource sends no headers) and also gets `presence` and `answers` events.
+follows with ?watch=<watch_token> (EventSource sends no headers; the token, derived from the key, only
+follows) and also gets `presence` and `answers` events.
 """
 
 from __future__ import annotations
@@ -40,7 +41,16 @@ from app.fair import CLIENT, Refused, TokenBuckets
 from app.i18n import LANG_COOKIE, load_strings, pick_lang
 from app.pages import asset_context, templates
 from app.rooms import RoomConfig, RoomFull, RoomStore, StoreDown, make_store
-from app.rooms.model import DEVICE_PATTERN, LIMITS, TEACHER_ONLY, Event, clean_nickname, normal_code, state_bytes
+from app.rooms.model import (
+    DEVICE_PATTERN,
+    LIMITS,
+    TEACHER_ONLY,
+    Event,
+    clean_nickname,
+    normal_code,
+    state_bytes,
+    watch_token,
+)
 from app.routes.stream import TraceEventStream, sse_response
 from app.settings import Settings
 from app.shutdown import RECONNECT_AFTER_MS, Shutdown
@@ -138,6 +148,8 @@ def join_url(request: Request, code: str) -> str:
 class NewRoom(BaseModel):
     code: str = Field(description="6 characters to read aloud (no 0/O, 1/I/L)")
     teacher_key: str = Field(description="the secret that changes the room: keep it in the teacher's page")
+    watch_token: str = Field(description="the teacher's own event stream takes this, not the key (a URL "
+                             "shows up in logs): it follows the room with the answers and changes nothing")
     join_url: str
     qr_url: str
 
@@ -146,7 +158,8 @@ class NewRoom(BaseModel):
 async def post_room(request: Request) -> NewRoom:
     """Open a room; the answer's teacher_key is the only way to change it."""
     code, key = await _call(request, _store(request).create())
-    return NewRoom(code=code, teacher_key=key, join_url=join_url(request, code), qr_url=f"/api/rooms/{code}/qr.svg")
+    return NewRoom(code=code, teacher_key=key, watch_token=watch_token(key, code), join_url=join_url(request, code),
+                   qr_url=f"/api/rooms/{code}/qr.svg")
 
 
 class JoinRequest(BaseModel):
@@ -340,14 +353,15 @@ async def stream_room_events(
     request: Request,
     code: Code,
     device: Annotated[str | None, Query(pattern=DEVICE_PATTERN.pattern, description="a student's device id")] = None,
-    key: Annotated[str | None, Query(max_length=128, description="the teacher key: the teacher's own stream")] = None,
+    watch: Annotated[str | None, Query(max_length=64, description="the room's watch_token: the teacher's own "
+                                       "stream (with presence and answers)")] = None,
     last_event_id: Annotated[int | None, Header(ge=0)] = None,
 ) -> Response:
     """Follow the room: a `state` event with the snapshot (or, after Last-Event-ID, what was missed),
     then one event per change, keep-alive comments when quiet."""
     store = _store(request)
-    is_teacher = key is not None
-    if is_teacher and not await _call(request, store.is_teacher(code, key or "")):
+    is_teacher = watch is not None
+    if is_teacher and not await _call(request, store.is_watcher(code, watch or "")):
         raise HTTPException(403, _t(request)["room_not_teacher"])
     student = device if device is not None and not is_teacher else None
     if student is not None and not await _call(request, store.is_member(code, student)):

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from app.rooms import MemoryStore, RoomConfig
 from app.rooms.hub import Hub
-from app.rooms.model import ALPHABET, LIMITS, Event, normal_code
+from app.rooms.model import ALPHABET, LIMITS, Event, normal_code, watch_token
 from app.settings import Settings
 
 from .conftest import LiveServer, _free_port
@@ -243,7 +243,8 @@ def test_last_event_id_resumes_after_what_was_seen(server: LiveServer, http: htt
 def test_teacher_sees_connected_exploring_and_answers_live(server: LiveServer, http: httpx.Client) -> None:
     code, key = open_room(http)
     device = http.post(f"/api/rooms/{code}/join", json={}).json()["device"]
-    with follow(server.url, code, key=key) as teacher_stream:
+    token = watch_token(key, code)
+    with follow(server.url, code, watch=token) as teacher_stream:
         assert teacher_stream.next()["event"] == "state"
         assert teacher_stream.next_of("presence")["data"]["connected"] == 0
         with follow(server.url, code, device=device) as student:
@@ -259,10 +260,15 @@ def test_teacher_sees_connected_exploring_and_answers_live(server: LiveServer, h
         assert left["connected"] == 0 and left["exploring"] == 0
 
 
-def test_a_student_stream_needs_a_joined_device_and_a_teacher_stream_the_key(server: LiveServer,
-                                                                             http: httpx.Client) -> None:
-    code, _ = open_room(http)
-    assert http.get(f"/api/rooms/{code}/events", params={"key": "wrong"}).status_code == 403
+def test_a_student_stream_needs_a_joined_device_and_a_teacher_stream_the_watch_token(server: LiveServer,
+                                                                                     http: httpx.Client) -> None:
+    room = http.post("/api/rooms").json()
+    code, key, token = room["code"], room["teacher_key"], room["watch_token"]
+    assert token == watch_token(key, code) != key
+    for wrong in ("wrong", key):  # the key itself never goes in a URL: as a watch token it is refused
+        assert http.get(f"/api/rooms/{code}/events", params={"watch": wrong}).status_code == 403
+    # the token only follows: it cannot change the room
+    assert http.post(f"/api/rooms/{code}/state", json={"step": 1}, headers=teacher(token)).status_code == 403
     assert http.get(f"/api/rooms/{code}/events", params={"device": "a" * 16}).status_code == 403
 
 

@@ -24,6 +24,7 @@ import redis
 
 from .conftest import _free_port
 from .test_rooms_api import follow, open_room, teacher
+from app.rooms.model import watch_token
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"  # missing: bash scripts/setup.sh --browser
@@ -124,7 +125,7 @@ def test_teacher_and_student_on_two_processes_share_a_room(two_apps, redis_serve
         code, key = open_room(on_a)
         on_a.post(f"/api/rooms/{code}/state", json={"page": "lesson", "step": 1}, headers=teacher(key))
         device = on_b.post(f"/api/rooms/{code}/join", json={"nickname": "b"}).json()["device"]
-        with follow(a, code, key=key) as teacher_stream, follow(b, code, device=device) as student:
+        with follow(a, code, watch=watch_token(key, code)) as teacher_stream, follow(b, code, device=device) as student:
             assert student.next() == {"event": "state", "id": "1", "data": {"page": "lesson", "step": 1}}
             assert teacher_stream.next_of("presence")["data"]["connected"] >= 0
             on_a.post(f"/api/rooms/{code}/state", json={"page": "lesson", "step": 2}, headers=teacher(key))

@@ -38,9 +38,10 @@ export const answer = (code, device, question, value) =>
 
 /** Follow a room. handlers: state(state), reveal({question, distribution}), presence(counts),
  *  answers({question, distribution}), status("following" | "exploring" | "reconnecting" | "ended").
- *  A teacher passes key (and gets presence and answers); a student passes device. */
-export function followRoom({ code, device = null, key = null, handlers = {} }) {
-  const query = new URLSearchParams(key ? { key } : { device });
+ *  A teacher passes watch, the room's watch_token (and gets presence and answers: the key itself never
+ *  goes in a URL); a student passes device. */
+export function followRoom({ code, device = null, watch = null, handlers = {} }) {
+  const query = new URLSearchParams(watch ? { watch } : { device });
   const source = new EventSource(`/api/rooms/${code}/events?${query}`);
   let exploring = false;
   let latest = null;

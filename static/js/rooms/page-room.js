@@ -20,7 +20,7 @@ export { openButton } from "./open-button.js";
 
 export const KEY_PREFIX = "unrolled.room.key.";
 export const DEVICE_PREFIX = "unrolled.room.device.";
-const INFO_PREFIX = "unrolled.room.info.";  // {join_url, qr_url}: the bar again after a reload
+const INFO_PREFIX = "unrolled.room.info.";  // {join_url, qr_url, watch_token}: the bar and stream after a reload
 const DEBOUNCE_MS = 100;
 // the view a room carries (core/view.js's keys less the page's own: conceal, speed)
 const VIEW_KEYS = ["phase", "step", "bstep", "layer", "head", "loss", "unit"];
@@ -129,7 +129,8 @@ export class PageRoom {
     this.code = room.code;
     this.key = room.teacher_key;
     this.store?.setItem(KEY_PREFIX + room.code, room.teacher_key);
-    this.store?.setItem(INFO_PREFIX + room.code, JSON.stringify({ join_url: room.join_url, qr_url: room.qr_url }));
+    this.store?.setItem(INFO_PREFIX + room.code, JSON.stringify({ join_url: room.join_url, qr_url: room.qr_url,
+      watch_token: room.watch_token }));
     this.room = room;
     history.replaceState(history.state, "", withRoom(location.href, room.code, location.href));
     return room;
@@ -140,7 +141,7 @@ export class PageRoom {
     let info = null;
     try { info = JSON.parse(this.store?.getItem(INFO_PREFIX + this.code) || "null"); } catch (err) { info = null; }
     const room = this.room || { code: this.code, join_url: info?.join_url ?? `${location.origin}/join?code=${this.code}`,
-      qr_url: `/api/rooms/${this.code}/qr.svg` };
+      qr_url: `/api/rooms/${this.code}/qr.svg`, watch_token: info?.watch_token };
     const bar = document.createElement("aside");
     bar.className = "room-lesson-bar";
     bar.id = "room-teacher";
@@ -151,7 +152,7 @@ export class PageRoom {
     this.root.dataset.room = "teacher";
     this.root.dataset.roomCode = this.code;
     let first = true;
-    this.follower = followRoom({ code: this.code, key: this.key, handlers: {
+    this.follower = followRoom({ code: this.code, watch: room.watch_token, handlers: {
       presence: view.update,
       answers: handlers.answers,
       state: (state) => {

@@ -47,7 +47,7 @@ document.getElementById("teach-open").addEventListener("click", async (event) =>
     return;
   }
   const view = mountTeacherBar(bar, room, t);
-  followRoom({ code: room.code, key: room.teacher_key,
+  followRoom({ code: room.code, watch: room.watch_token,
     handlers: { presence: view.update, answers: showAnswers } });
   controls.hidden = false;
   root.dataset.code = room.code;
