@@ -22,9 +22,10 @@ import httpx
 import pytest
 import redis
 
+from app.rooms.model import watch_token
+
 from .conftest import _free_port
 from .test_rooms_api import follow, open_room, teacher
-from app.rooms.model import watch_token
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"  # missing: bash scripts/setup.sh --browser
