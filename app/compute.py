@@ -14,6 +14,7 @@ memory budget, the cache giving way to streams (open_stream says no when even th
 from __future__ import annotations
 
 import asyncio
+import gzip
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -39,15 +40,27 @@ class TraceEntry:
     payload: dict[str, Any]  # app.serialize.trace_payload (numpy arrays; the stream and CSV cut from it)
     body: bytes  # the JSON response, serialised once for everyone who asks
     timings: dict[str, float]  # milliseconds: engine, payload, serialize (of the computation that made it)
-    nbytes: int  # what keeping it costs: the body, the stream's events (about as big) and the arrays
-    events: dict[int, str] = field(default_factory=dict)  # SSE data by event id, serialised once, lazily
+    nbytes: int  # what keeping it costs: the body, the stream's events (about as big), their gzip, the arrays
+    events: dict[int | str, str] = field(default_factory=dict)  # SSE data by event id, serialised once, lazily
+    gzipped: dict[str, bytes] = field(default_factory=dict)  # a GET answer's gzip by part, made once
+    _gzip_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def event(self, event_id: int, make: Callable[[], Any]) -> str:
+    def event(self, event_id: int | str, make: Callable[[], Any]) -> str:
         """An event's JSON, serialised by the first stream (or summary request) that needs it, for all."""
         raw = self.events.get(event_id)
         if raw is None:
             raw = self.events[event_id] = dumps(make()).decode()
         return raw
+
+    def gzip(self, part: str, raw: bytes, level: int) -> bytes:
+        """A part's gzip, made by the first request that accepts gzip, for everyone after it: a class
+        opening one lesson compresses its traces once, not once per student (a thread may wait here
+        while another makes it)."""
+        with self._gzip_lock:
+            packed = self.gzipped.get(part)
+            if packed is None:
+                packed = self.gzipped[part] = gzip.compress(raw, compresslevel=level, mtime=0)
+        return packed
 
 
 def _array_bytes(data: Any) -> int:
@@ -111,7 +124,8 @@ class TraceService:
             body = dumps(payload)
             t3 = time.perf_counter()
             timings = {"engine": (t1 - t0) * 1e3, "payload": (t2 - t1) * 1e3, "serialize": (t3 - t2) * 1e3}
-            entry = TraceEntry(knobs, payload, body, timings, 2 * len(body) + _array_bytes(payload))
+            # gzip copies of the body and its parts: trace JSON gzips to under a quarter at level 1
+            entry = TraceEntry(knobs, payload, body, timings, 2 * len(body) + len(body) // 2 + _array_bytes(payload))
             with self._lock:
                 if self.cache_size and entry.nbytes <= self.cache_bytes:
                     self._cache[key] = entry

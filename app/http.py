@@ -100,6 +100,13 @@ def weak_etag(body: bytes | str) -> str:
     return 'W/"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
 
 
+def wants_gzip(request: Request, size: int) -> bool:
+    """Whether GZipMiddleware would gzip an answer of `size` bytes to this request (a route that keeps a
+    gzipped copy sends that instead, and the middleware passes an answer already encoded through)."""
+    header = request.headers.get("accept-encoding", "")
+    return "gzip" in header and size >= request.app.state.settings.gzip_min_bytes
+
+
 def revalidated(request: Request, body: bytes | str, media_type: str, etag: str | None = None,
                 headers: dict[str, str] | None = None) -> Response:
     """A GET answer a browser keeps and revalidates: a trace is a pure function of its knobs, so a page

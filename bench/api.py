@@ -1,7 +1,8 @@
 """API speed: POST /api/trace for an LSTM of T=200, H=128 end to end through HTTP against a real uvicorn
 on loopback, over a fused torch.nn.LSTM forward+backward of the same size in this process; the time
 to the first SSE event of a T=64 stream; and four different traces requested at once (a class whose
-learners turned different knobs), against four times one alone.
+learners turned different knobs), against four times one alone; and a class of 60 fetching one cached
+trace at once (api_class_60_cached_ms).
 
 Every request carries a new seed, so the cache never answers and every request computes. API and fused
 timings are interleaved so that load from elsewhere on the machine weighs on both alike.
@@ -97,6 +98,29 @@ def _concurrent_ms(base_url: str, seeds: list[int]) -> float:
             client.close()
 
 
+def _class_ms(base_url: str, seed: int, students: int = 60) -> float:
+    """Wall time for a class opening one page at once: `students` clients, each on its own connection,
+    GET the same cached trace (without its weights) gzipped, read as raw bytes (no decoding here)."""
+    params = {"arch": "lstm", "text": _text(T_TRACE), "hidden_size": H, "seed": seed, "params": "false"}
+    clients = [httpx.Client(base_url=base_url, timeout=300, headers={"Accept-Encoding": "gzip"})
+               for _ in range(students)]
+
+    def fetch(client: httpx.Client) -> int:
+        with client.stream("GET", "/api/trace.json", params=params) as response:
+            response.raise_for_status()
+            return sum(len(chunk) for chunk in response.iter_raw())
+
+    try:
+        fetch(clients[0])  # computed (and cached) before the class arrives
+        with ThreadPoolExecutor(students) as pool:
+            start = time.perf_counter()
+            list(pool.map(fetch, clients))
+            return (time.perf_counter() - start) * 1e3
+    finally:
+        for client in clients:
+            client.close()
+
+
 def run(repeats: int = 9, stream_repeats: int = 15, concurrent_rounds: int = 3) -> dict[str, float]:
     """Flat numeric figures (bench.run prints and merges every suite's), all prefixed api_ or stream_."""
     device = pick_device(os.environ.get("UNROLLED_DEVICE", "auto"))
@@ -122,6 +146,7 @@ def run(repeats: int = 9, stream_repeats: int = 15, concurrent_rounds: int = 3) 
             firsts = [_first_events_ms(http, 2000 + i) for i in range(stream_repeats)]
             url = f"http://127.0.0.1:{port}"
             together = [_concurrent_ms(url, [3000 + 4 * r + i for i in range(4)]) for r in range(concurrent_rounds)]
+            class_ms = [_class_ms(url, 4000 + r) for r in range(concurrent_rounds)]
     finally:
         torch.set_num_threads(threads_before)
         stop_server(server)
@@ -145,6 +170,7 @@ def run(repeats: int = 9, stream_repeats: int = 15, concurrent_rounds: int = 3) 
         "api_response_mb": posts[-1]["bytes"] / 2**20,
         "api_4_concurrent_ms": statistics.median(together),  # 4 different traces posted at once (2 workers)
         "api_4_concurrent_over_4_alone": statistics.median(together) / (4 * api_ms),
+        "api_class_60_cached_ms": statistics.median(class_ms),  # 60 students fetch one cached trace at once
         "stream_first_event_ms": statistics.median(f for f, _ in firsts),
         "stream_first_forward_ms": statistics.median(f for _, f in firsts),
         "api_cuda": float(device.type == "cuda"),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.compute import TraceEntry
 from app.deps import BodyTrace, QueryTrace, ServiceDep, SettingsDep
 from app.engine import checkpoints_for, transformer_module
-from app.http import revalidated, weak_etag
+from app.http import GZIP_LEVEL, revalidated, wants_gzip, weak_etag
 from app.knobs import knob_specs
 from app.routes.stream import summary_id
 from app.rules import TRACE_RULES, states
@@ -39,14 +40,30 @@ def get_architectures(settings: SettingsDep) -> dict[str, Any]:
     }
 
 
-def _json(entry: TraceEntry, download: bool = False, request: Request | None = None) -> Response:
+async def _json(entry: TraceEntry, request: Request, download: bool = False) -> Response:
     # Server-Timing: what the computation behind this trace cost (once; later requests share it)
     headers = {"Server-Timing": ", ".join(f"{k};dur={v:.2f}" for k, v in entry.timings.items())}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{_filename(entry)}.json"'
-    if request is not None:  # a GET: the browser may keep it and revalidate
-        return revalidated(request, entry.body, "application/json", _etag(entry, "body", entry.body), headers)
-    return Response(entry.body, media_type="application/json", headers=headers)
+    if request.method == "GET":  # the browser may keep it and revalidate
+        return await _part(request, entry, "body", entry.body, headers)
+    return await _gzipped(request, entry, "body", Response(entry.body, media_type="application/json", headers=headers))
+
+
+async def _part(request: Request, entry: TraceEntry, part: str, raw: bytes | str,
+                headers: dict[str, str] | None = None) -> Response:
+    """A part of a cached trace as a revalidated GET answer, gzipped once for everyone."""
+    response = revalidated(request, raw, "application/json", _etag(entry, part, raw), headers)
+    return response if response.status_code == 304 else await _gzipped(request, entry, part, response)
+
+
+async def _gzipped(request: Request, entry: TraceEntry, part: str, response: Response) -> Response:
+    body = bytes(response.body)
+    if not wants_gzip(request, len(body)):
+        return response
+    packed = await anyio.to_thread.run_sync(entry.gzip, part, body, GZIP_LEVEL)
+    keep = {k: v for k, v in response.headers.items() if k != "content-length"}
+    return Response(packed, headers={**keep, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
 
 
 def _etag(entry: TraceEntry, part: str, raw: bytes | str) -> str:
@@ -62,9 +79,9 @@ def _filename(entry: TraceEntry) -> str:
 
 @router.post("/trace", response_class=Response, openapi_extra=states(*TRACE_RULES),
              responses={200: {"model": TraceResponse}, **_UNPROCESSABLE})
-async def post_trace(entry: BodyTrace) -> Response:
+async def post_trace(entry: BodyTrace, request: Request) -> Response:
     """The whole trace for a JSON body of knobs. Non-finite numbers are null; `overflow` flags say where."""
-    return _json(entry)
+    return await _json(entry, request)
 
 
 @router.get("/trace.json", response_class=Response, openapi_extra=states(*TRACE_RULES),
@@ -77,16 +94,16 @@ async def get_trace_json(
 ) -> Response:
     """The same trace for knobs in the query string, as a file to download (the page's JSON export)."""
     if params:
-        return _json(entry, download=True, request=request)
+        return await _json(entry, request, download=True)
     raw = entry.event("without-params", lambda: {k: v for k, v in entry.payload.items() if k != "params"})
-    return revalidated(request, raw, "application/json", _etag(entry, "without-params", raw))
+    return await _part(request, entry, "without-params", raw)
 
 
 @router.get("/trace/params", response_class=Response, openapi_extra=states(*TRACE_RULES), responses=_UNPROCESSABLE)
 async def get_trace_params(request: Request, entry: QueryTrace) -> Response:
     """Only the weights under torch.nn's names (what the equation panel fills its numbers from)."""
     raw = entry.event("params", lambda: entry.payload["params"])
-    return revalidated(request, raw, "application/json", _etag(entry, "params", raw))
+    return await _part(request, entry, "params", raw)
 
 
 @router.get("/trace/summary", response_class=Response, openapi_extra=states(*TRACE_RULES), responses=_UNPROCESSABLE)
@@ -95,7 +112,7 @@ async def get_trace_summary(request: Request, entry: QueryTrace) -> Response:
     the T x T gradient-flow matrix): the page's compare strip needs this much of four traces."""
     T = len(entry.payload["steps"])
     raw = entry.event(summary_id(T), lambda: summary_event(entry.payload))
-    return revalidated(request, raw, "application/json", _etag(entry, "summary", raw))
+    return await _part(request, entry, "summary", raw)
 
 
 @router.get("/trace.csv", response_class=Response, openapi_extra=states(*TRACE_RULES),

@@ -43,6 +43,27 @@ def test_small_answers_and_clients_without_gzip_get_plain_bytes(client):
     assert "content-encoding" not in plain.headers and plain.json()["vocab"]
 
 
+def test_a_cached_trace_is_gzipped_once_for_every_client(client):
+    """A class opening one lesson: the trace and its parts are compressed by the first request only."""
+    first = client.post("/api/trace", json=KNOBS, headers=GZIP)
+    [entry] = client.app.state.traces._cache.values()
+    assert set(entry.gzipped) == {"body"}
+    made = entry.gzipped["body"]
+    again = client.post("/api/trace", json=KNOBS, headers=GZIP)
+    assert entry.gzipped["body"] is made and _gunzipped(again) == _gunzipped(first) == entry.body
+    assert gzip.decompress(made) == entry.body
+    download = client.get("/api/trace.json", params=KNOBS, headers=GZIP)  # the same bytes: the same copy
+    assert _gunzipped(download) == entry.body and download.headers["etag"] and set(entry.gzipped) == {"body"}
+    summary = client.get("/api/trace/summary", params=KNOBS, headers=GZIP)
+    T = len(entry.payload["steps"])
+    assert set(entry.gzipped) == {"body", "summary"} and _gunzipped(summary) == entry.events[2 * T + 1].encode()
+    plain = client.get("/api/trace/summary", params=KNOBS, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == summary.content
+    unchanged = client.get("/api/trace/summary", params=KNOBS,
+                           headers={**GZIP, "If-None-Match": summary.headers["etag"]})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+
+
 def test_the_wire_bytes_shrink(live):
     import httpx
 

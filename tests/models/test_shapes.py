@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -131,7 +132,9 @@ def test_bidirectional_tagger_beats_unidirectional():
 
 @pytest.mark.parametrize("name", list(RECIPES))
 def test_recipes_are_deterministic(name):
-    """The first 20 steps of the recipe, run again, give the committed checkpoint's loss history."""
+    """The first 20 steps of the recipe, run again, give the committed checkpoint's loss history (to the
+    float32 rounding of the CPU at hand: an AVX2 machine and an AVX-512 one sum in different orders, so
+    the last digits differ; a changed seed, data or recipe moves the losses by far more)."""
     _, payload = load(name)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as the checkpoints were trained: the sums' order, hence the rounding, depends on it
@@ -139,4 +142,6 @@ def test_recipes_are_deterministic(name):
         _, history, _, _ = train_shapes(RECIPES[name], steps=20)
     finally:
         torch.set_num_threads(threads)
-    assert [tuple(h) for h in history] == [tuple(h) for h in payload["meta"]["history"][:20]]
+    committed = payload["meta"]["history"][:20]
+    assert [step for step, _ in history] == [step for step, _ in committed]
+    np.testing.assert_allclose([loss for _, loss in history], [loss for _, loss in committed], rtol=1e-5)
