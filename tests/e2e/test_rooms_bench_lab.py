@@ -5,12 +5,15 @@
   teacher's knobs and shows the teacher's step); a late joiner on a phone (390 px) lands on the current
   state and the student bar covers none of the page's last lines; a student explores (e: the teacher's
   steps no longer move it) and follows again (e: the latest state at once);
+- the encoder-decoder bench: a class follows its step and a new source string (a new page for the
+  teacher), on a laptop and a phone, and goes back with the teacher to the recurrent bench;
 - the lab: a teacher opens a room from /lab and starts a preset; a student sees the same runs (the
   teacher's run ids) and their curves grow, without starting any run (the student's page sends no
   POST /api/runs) and without controls over them;
 - projector mode on a lesson: the figure's plots fill the 1280x720 screen and their tick labels are
   large (font size read from the DOM).
-Screenshots (Korean, 1280x720 and 390 px) under artifacts/rooms-bench-*, rooms-lab-*, rooms-projector-*.
+Screenshots (Korean, 1280x720 and 390 px) under artifacts/rooms-bench-*, rooms-seq2seq-*, rooms-lab-*,
+rooms-projector-*.
 """
 
 from __future__ import annotations
@@ -151,6 +154,62 @@ def test_a_class_follows_the_bench_steps_and_knobs_explores_and_follows_again(se
     here(teacher, "rooms-bench-teacher-ko-1280")
     students[1][0].evaluate("window.scrollTo(0, 0)")
     here(students[1][0], "rooms-bench-student-ko-1280")
+
+
+def s2s_state(page) -> dict:
+    return page.evaluate("() => ({ knobs: window.unrolledBench.bench.knobs, step: window.unrolledBench.view.step })")
+
+
+def follows_s2s(page, teacher) -> None:
+    want = s2s_state(teacher)
+    page.wait_for_function("""([knobs, step]) => { const b = window.unrolledBench;
+        return b && b.mode === 'seq2seq' && b.ready && JSON.stringify(b.bench.knobs) === JSON.stringify(knobs)
+          && b.view.step === step; }""", arg=[want["knobs"], want["step"]], timeout=WAIT)
+
+
+def test_a_class_follows_the_encoder_decoder_bench_and_the_teacher_back_to_the_recurrent_one(server, new_page) -> None:
+    teacher, teacher_log = new_page(locale="ko-KR", width=1280, height=720)
+    teacher.goto(f"{server}/bench?mode=seq2seq&source=attention&lang=ko")
+    teacher.wait_for_function(BENCH_READY, timeout=60_000)
+    code = open_class(teacher)
+    steps(teacher, 2)
+    teacher.wait_for_function("() => window.unrolledBench.view.step === 3")  # the page opens on step 1
+
+    student, student_log = new_page(locale="ko-KR", width=1280, height=720)
+    join(student, server, code, "학생", "/bench")
+    assert "mode=seq2seq" in student.url
+    follows_s2s(student, teacher)
+    phone, phone_log = new_page(locale="ko-KR", width=390, height=844)
+    join(phone, server, code, "휴대폰", "/bench")
+    follows_s2s(phone, teacher)
+
+    sent = published(teacher)
+    steps(teacher, 2)
+    wait_published(teacher, sent)
+    follows_s2s(student, teacher)
+
+    # a new source string is a new page for the teacher (the form's GET keeps the room); the class follows
+    teacher.fill("#s2s-knobs input[name=source]", "bench")
+    teacher.press("#s2s-knobs input[name=source]", "Enter")
+    teacher.wait_for_url(re.compile(rf"source=bench.*room={code}|room={code}.*source=bench"), timeout=WAIT)
+    teacher.wait_for_function(BENCH_READY + " && document.body.dataset.room === 'teacher'", timeout=60_000)
+    for page in (student, phone):
+        page.wait_for_url(re.compile(r"source=bench"), timeout=WAIT)
+        follows_s2s(page, teacher)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the phone scrolls sideways: {width}px"
+    here(phone, "rooms-seq2seq-student-ko-390")
+    here(teacher, "rooms-seq2seq-teacher-ko-1280")
+    here(student, "rooms-seq2seq-student-ko-1280")
+
+    # the teacher follows the page's link back to the recurrent bench (it keeps the room): the class too
+    teacher.click("a[data-room-carry]")
+    teacher.wait_for_url(re.compile(rf"/bench\?(?!.*mode=seq2seq).*room={code}"), timeout=WAIT)
+    teacher.wait_for_function(BENCH_READY + " && document.body.dataset.room === 'teacher'", timeout=60_000)
+    student.wait_for_url(re.compile(r"/bench\?(?!.*mode=seq2seq)"), timeout=WAIT)
+    follows_bench(student, teacher)
+    for log in (teacher_log, student_log, phone_log):
+        assert not log.console_errors(), log.console_errors()
 
 
 CURVES = ("() => (document.getElementById('plot-loss').data || [])"

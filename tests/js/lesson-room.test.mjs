@@ -19,6 +19,7 @@ test("a distribution's rows: most frequent first, ties by value, shares summing 
 // ---- what the lessons, the bench and the lab share (static/js/rooms/page-room.js) ----
 import { roomCode, roomHref, withRoom } from "../../static/js/rooms/page-room.js";
 import { benchChange } from "../../static/js/rooms/bench-room.js";
+import { seq2seqChange } from "../../static/js/rooms/seq2seq-room.js";
 import { followable } from "../../static/js/rooms/lab-room.js";
 import { fitted, projectorLayout } from "../../static/js/rooms/projector.js";
 
@@ -54,6 +55,20 @@ test("a bench state: other knobs or another A/B side load #bench, a view change 
   assert.equal(benchChange({ knobs: shown.knobs, ab: { on: true, overrides: { arch: "gru" } }, view: {} }, shown), "knobs");
   assert.equal(benchChange({ knobs: shown.knobs, ab: { on: false, overrides: { arch: "gru" } }, view: { step: 2 } }, shown), null);
   assert.equal(benchChange({ knobs: shown.knobs, view: { phase: "forward", step: 5 } }, shown), "view");
+});
+
+test("an encoder-decoder bench state: other knobs or side B load the teacher's page, the step alone moves the view", () => {
+  const knobs = { checkpoint: "seq2seq-reverse-attention", source: "attention", teacher_forcing: true };
+  const shown = { knobs, ab: { on: false, overrides: {} }, view: { step: 3 } };
+  assert.equal(seq2seqChange({ knobs: { ...knobs, source: "bench" }, view: { step: 3 } }, shown), "page");
+  assert.equal(seq2seqChange({ knobs, ab: { on: true, overrides: { checkpoint: "seq2seq-reverse-plain" } },
+    view: { step: 3 } }, shown), "page");
+  assert.equal(seq2seqChange({ knobs, view: { step: 5 } }, shown), "view");
+  assert.equal(seq2seqChange({ knobs, view: { step: 3 } }, shown), null);
+  assert.equal(seq2seqChange({ knobs, view: { step: "5" } }, shown), null);  // not a step: nothing to apply
+  // where such a state sends a device on another page: the teacher's path, the device's own language
+  const state = { page: "bench", mode: "seq2seq", path: "/bench?mode=seq2seq&source=bench&step=2" };
+  assert.equal(roomHref(state, "ABCDEF", "en", BASE), "/bench?mode=seq2seq&source=bench&step=2&room=ABCDEF&lang=en");
 });
 
 test("a lab state's runs are followed only with event URLs under the lab's API", () => {

@@ -10,12 +10,14 @@
    - Exports: the trace as JSON (GET /api/seq2seq/trace) and per step as CSV (GET /api/seq2seq/trace.csv),
      downloads of side A's knobs.
    - The URL holds the knobs, the step, the speed and side B, so a copied address reopens this view.
+   - A classroom room (rooms/seq2seq-room.js): students follow the teacher's knobs, side B and step.
    window.unrolledBench is the page's state for the browser tests and the console. */
 
 import { mountFigure } from "../core/figure.js";
 import { errorLines, fmt } from "../core/format.js";
 import { bindKeys, releaseOnEnter } from "../core/keys.js";
 import { readTheme } from "../core/theme.js";
+import { openButton } from "../rooms/open-button.js";
 import { transportActions, wireTransport } from "../core/transport.js";
 import { Player, ViewStore } from "../core/view.js";
 import * as accuracy from "../panels/accuracy-length.js";
@@ -60,6 +62,7 @@ class Seq2SeqBench {
     for (const k of B_KNOBS) if (q.has(`b.${k}`)) this.ab.overrides[k] = q.get(`b.${k}`);
     this.figs = { a: {}, b: {} };
     this.sourceB = null;
+    this.changes = new Set();  // told after each change of step or side B (rooms/seq2seq-room.js publishes)
     this.source = new Seq2SeqSource(this.knobs, { lang: this.lang });
     this.mountSide("a", this.source);
     this.source.subscribe(() => this.onTrace());
@@ -179,6 +182,8 @@ class Seq2SeqBench {
       q.set("ab", "1");
       for (const [k, v] of Object.entries(this.ab.overrides)) q.set(`b.${k}`, v);
     }
+    const room = new URLSearchParams(location.search).get("room");
+    if (room) q.set("room", room);  // a classroom room stays in the URL (a reload keeps teaching or following)
     return q;
   }
 
@@ -191,6 +196,7 @@ class Seq2SeqBench {
     const name = `unrolled-${this.knobs.checkpoint.replace(/[:@]/g, "-")}-${this.knobs.source}`;
     Object.assign($("#export-json", this.root), { href: `/api/seq2seq/trace?${api}`, download: `${name}.json` });
     Object.assign($("#export-csv", this.root), { href: `/api/seq2seq/trace.csv?${api}`, download: `${name}.csv` });
+    for (const fn of this.changes) fn();
   }
 
   // ---- side B ----
@@ -327,6 +333,20 @@ function start() {
     get figures() { return Object.fromEntries(Object.keys(PANELS).map((id) => [id, ["a", "b"].filter((s) => bench.figs[s][id])])); },
     get mode() { return "seq2seq"; },
   };
+  // a classroom room: teaching or following the room in ?room= at once; otherwise only the "open a
+  // class" button, and the room's code is fetched when it is pressed (rooms/open-button.js)
+  const seq2seqRoom = () => import("../rooms/seq2seq-room.js");
+  const slot = document.createElement("div");
+  slot.className = "room-slot";
+  root.before(slot);
+  if (new URLSearchParams(location.search).has("room")) {
+    seq2seqRoom().then((m) => m.attachSeq2SeqRoom(bench, { slot }));
+  } else {
+    openButton(slot, bench.t, async () => {
+      const m = await seq2seqRoom();
+      await m.attachSeq2SeqRoom(bench, { slot, open: true });
+    });
+  }
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

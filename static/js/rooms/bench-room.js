@@ -33,7 +33,7 @@ export function benchRoomSlot() {
 /** The bench in a room: teach or follow the room in ?room=, or (open: true, the teacher pressed the
  *  button that pages/bench.js showed in `slot`) open a new one now. */
 export async function attachBenchRoom(api, { slot = null, open = false } = {}) {
-  if (!api.bench) return null;  // the encoder-decoder bench (bench-seq2seq.js) has no room yet
+  if (!api.bench) return null;
   slot = slot || benchRoomSlot();
   if (!slot) return null;
   roomStyles();
@@ -43,6 +43,7 @@ export async function attachBenchRoom(api, { slot = null, open = false } = {}) {
 
   const room = new PageRoom({
     code: roomCode(location.search) || null, root: page, strings, page: "bench",
+    here: (state) => state.mode !== "seq2seq",  // the encoder-decoder bench's state: go to its page
     place: (bar) => slot.replaceChildren(bar),
     state: () => {
       const q = api.bench.pageQuery();

@@ -279,10 +279,11 @@ export class PageRoom {
 
   // ---- both ----
 
-  /** The teacher's navigation links to lessons, the bench and the lab keep the room (the class follows
-   *  there); a student's device goes wherever the teacher's state says. */
+  /** The teacher's navigation links to lessons, the bench and the lab (and links marked
+   *  data-room-carry) keep the room (the class follows there); a student's device goes wherever the
+   *  teacher's state says. */
   carryRoom() {
-    for (const a of document.querySelectorAll("nav a[href]")) {
+    for (const a of document.querySelectorAll("nav a[href], a[data-room-carry]")) {
       const url = new URL(a.getAttribute("href"), location.href);
       if (url.origin !== location.origin || !PATHS.test(url.pathname) || a.hasAttribute("download")) continue;
       a.href = withRoom(a.href, this.code, location.href);
