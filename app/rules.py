@@ -38,6 +38,7 @@ RULES: dict[str, tuple[str | None, str]] = {
     # the encoder-decoder
     "knob_seq2seq_source_len": ("source", "source is at most the checkpoint's max_len letters"),
     "knob_seq2seq_nonfinite": ("source", "the trace is finite (a lab run's weights may overflow)"),
+    "knob_seq2seq_run_task": ("checkpoint", "a lab run's accuracy is measured on the task it trains on"),
     # the shapes of lesson 10
     "shapes_labels_count": ("labels", "one label per sentence"),
     "shapes_lengths_count": ("lengths", "one length per sentence"),

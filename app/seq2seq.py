@@ -90,6 +90,16 @@ class AccuracyQuery(BaseModel):
     count: int = Field(100, ge=ACCURACY_STRINGS[0], le=ACCURACY_STRINGS[1],
                        description="held-out random strings per length")
     seed: int = Field(0, ge=0, le=limits.SEED_MAX, description="seed of the held-out strings")
+    checkpoint: str | None = Field(None, max_length=64, json_schema_extra={"pattern": f"^{RUN_PREFIX}"},
+                                   description="run:<id>[@<step>], a lab run of the task: its line too, at "
+                                   "that step (without a step: its current one)")
+
+    @field_validator("checkpoint")
+    @classmethod
+    def checkpoint_is_a_run(cls, name: str | None) -> str | None:
+        if name is not None and not name.startswith(RUN_PREFIX):
+            raise PydanticCustomError("seq2seq_checkpoint", "one of {expected}", {"expected": f"{RUN_PREFIX}<id>"})
+        return name
 
     @field_validator("task")
     @classmethod
@@ -183,15 +193,21 @@ def trace_payload(knobs: Seq2SeqKnobs, memory: MemoryModels | None = None) -> di
     app.lab.runs.RunManager.freeze) comes from `memory`. Runs in the pool."""
     name = knobs.checkpoint
     if name.startswith(RUN_PREFIX):
-        try:
-            entry = (memory or MemoryModels(upload_keep_s=0, upload_megabytes=0)).get(name)
-        except KeyError:
-            raise KnobError("checkpoint", "memory_gone") from None
-        if not isinstance(entry.model, Seq2Seq):
-            raise KnobError("checkpoint", "lab_run_arch", arch=entry.arch)
-        return _trace_payload(name, entry.model, entry.vocab, knobs.source, knobs.teacher_forcing)
+        model, vocab = run_model(name, memory)
+        return _trace_payload(name, model, vocab, knobs.source, knobs.teacher_forcing)
     ck = loaded(name)
     return _trace_payload(name, ck.model, ck.vocab, knobs.source, knobs.teacher_forcing)
+
+
+def run_model(name: str, memory: MemoryModels | None) -> tuple[Seq2Seq, Vocab]:
+    """A lab run's weights frozen at one step (`run:<id>@<step>`, app.lab.runs.RunManager.freeze)."""
+    try:
+        entry = (memory or MemoryModels(upload_keep_s=0, upload_megabytes=0)).get(name)
+    except KeyError:
+        raise KnobError("checkpoint", "memory_gone") from None
+    if not isinstance(entry.model, Seq2Seq):
+        raise KnobError("checkpoint", "lab_run_arch", arch=entry.arch)
+    return entry.model, entry.vocab
 
 
 @lru_cache(maxsize=16)
@@ -209,10 +225,29 @@ def _accuracy_payload(task: str, count: int, seed: int) -> dict[str, Any]:
     return {"task": task, "count": count, "seed": seed, "lengths": lengths, "models": models}
 
 
-def accuracy_payload(knobs: AccuracyQuery) -> dict[str, Any]:
+@lru_cache(maxsize=16)
+def _run_accuracy(name: str, model: Seq2Seq, lengths: tuple[int, ...], count: int, seed: int) -> dict[str, Any]:
+    """A frozen run's line (its name holds the step, so the weights behind it never change); null past the
+    longest input it was built for."""
+    within = [n for n in lengths if n <= model.config.max_len]
+    acc = accuracy_by_length(model, within, count, seed=seed)
+    return {"checkpoint": name, "attention": model.config.attention, "run": True,
+            "sequence": [acc[n]["sequence"] if n in acc else None for n in lengths],
+            "character": [acc[n]["character"] if n in acc else None for n in lengths]}
+
+
+def accuracy_payload(knobs: AccuracyQuery, memory: MemoryModels | None = None) -> dict[str, Any]:
     """Greedy accuracy against input length of every checkpoint trained on `knobs.task`: whole strings and
-    characters right, on `count` random strings per length (2, 4, ..., max_len). Runs in the pool."""
-    return _accuracy_payload(knobs.task, knobs.count, knobs.seed)
+    characters right, on `count` random strings per length (2, 4, ..., max_len); with a frozen run
+    (`knobs.checkpoint`, from `memory`), its line after theirs, on the same strings. Runs in the pool."""
+    payload = _accuracy_payload(knobs.task, knobs.count, knobs.seed)
+    if knobs.checkpoint is None:
+        return payload
+    model, _ = run_model(knobs.checkpoint, memory)
+    if model.config.task != knobs.task:
+        raise KnobError("checkpoint", "seq2seq_run_task", task=model.config.task)
+    line = _run_accuracy(knobs.checkpoint, model, tuple(payload["lengths"]), knobs.count, knobs.seed)
+    return {**payload, "models": [*payload["models"], line]}
 
 
 CSV_COLUMNS = ("i", "input", "target", "chosen", "p_target", "loss", "correct", "context_norm", "state_norm",

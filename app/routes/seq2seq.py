@@ -64,9 +64,16 @@ async def get_trace_csv(request: Request, knobs: Annotated[Seq2SeqQuery, Query()
     return Response(await traces.run(trace_csv, payload), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get("/accuracy", response_class=Response, responses=_UNPROCESSABLE)
+@router.get("/accuracy", response_class=Response, responses=_UNPROCESSABLE,
+            openapi_extra=states(*RUN_CHECKPOINT_RULES, "knob_seq2seq_run_task"))
 async def get_accuracy(request: Request, knobs: Annotated[AccuracyQuery, Query()], traces: ServiceDep) -> Response:
     """Share of whole strings (`sequence`) and of characters (`character`) right under greedy decoding, per
-    input length (`lengths`), for every checkpoint of `task`, on `count` held-out random strings per length."""
-    payload: dict[str, Any] = await traces.run(accuracy_payload, knobs)
+    input length (`lengths`), for every checkpoint of `task`, on `count` held-out random strings per length;
+    with `checkpoint=run:<id>`, the lab run's line too (`run: true`, its frozen name `run:<id>@<step>`)."""
+    memory = None
+    if knobs.checkpoint is not None:
+        lab = request.app.state.lab
+        frozen = await traces.run(lab.freeze, knobs.checkpoint, "seq2seq")
+        knobs, memory = knobs.model_copy(update={"checkpoint": frozen}), lab.memory
+    payload: dict[str, Any] = await traces.run(accuracy_payload, knobs, memory)
     return revalidated(request, await traces.run(dumps, payload), "application/json")

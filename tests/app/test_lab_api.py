@@ -401,6 +401,25 @@ def test_a_paused_reverse_run_traces_in_the_seq2seq_bench_as_its_checkpoint_rebu
             assert step["weights"] is None
     r = httpx.get(f"{lab.url}/api/seq2seq/trace", params={"checkpoint": "run:nope", "source": "ab"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "knob_lab_run_unknown"
+
+    # accuracy against length: the run's own line after the checkpoints', measured on the same strings
+    from models.seq2seq import accuracy_by_length
+
+    query = {"task": "reverse", "count": 20, "checkpoint": f"run:{run_id}"}
+    acc = strict_json(httpx.get(f"{lab.url}/api/seq2seq/accuracy", params=query).content)
+    *pretrained, line = acc["models"]
+    assert pretrained and not any(m.get("run") for m in pretrained)
+    assert line["run"] is True and line["checkpoint"] == body["checkpoint"] and line["attention"] is attention
+    expected = accuracy_by_length(model, [n for n in acc["lengths"] if n <= config.max_len], 20, seed=0)
+    for measure in ("sequence", "character"):
+        assert line[measure] == [expected[n][measure] if n in expected else None for n in acc["lengths"]]
+    assert [m["checkpoint"] for m in pretrained] == [m["checkpoint"] for m in strict_json(httpx.get(
+        f"{lab.url}/api/seq2seq/accuracy", params={"task": "reverse", "count": 20}).content)["models"]]
+    for bad, error in (({"task": "swap_pairs"}, "knob_seq2seq_run_task"),
+                       ({"checkpoint": "seq2seq-reverse-plain"}, "seq2seq_checkpoint"),
+                       ({"checkpoint": "run:nope"}, "knob_lab_run_unknown")):
+        r = httpx.get(f"{lab.url}/api/seq2seq/accuracy", params={**query, **bad})
+        assert r.status_code == 422 and r.json()["detail"][0]["type"] == error, r.text
     httpx.post(f"{lab.url}/api/runs/{run_id}/stop")
 
 

@@ -41,6 +41,29 @@ test("the source posts the knobs, then asks for its task's accuracy", async () =
   assert.equal(trace.accuracy, rec.accuracy);
 });
 
+test("a lab run's trace asks for the accuracy with its own line, for the weights it traced; the panel dashes it", async () => {
+  const rec = recorded("reverse-attention");
+  const frozen = "run:abc123@40";
+  const body = { ...rec.body, checkpoint: frozen };
+  const run = { ...rec.accuracy.models[0], checkpoint: frozen, run: true,
+    sequence: rec.accuracy.models[0].sequence.map((v, i) => (i === rec.accuracy.lengths.length - 1 ? null : v)) };
+  const accuracyBody = { ...rec.accuracy, models: [...rec.accuracy.models, run] };
+  const asked = [];
+  const fetch = async (url) => {
+    asked.push(url);
+    return { ok: true, status: 200, json: async () => (url.startsWith("/api/seq2seq/accuracy") ? accuracyBody : body) };
+  };
+  const source = new Seq2SeqSource({ ...rec.knobs, checkpoint: "run:abc123" }, { lang: "ko", fetch });
+  const trace = await new Promise((resolve) => { source.subscribe((t) => { if (t.done) resolve(t); }); source.start(); });
+  assert.equal(asked[1], `/api/seq2seq/accuracy?task=reverse&checkpoint=${encodeURIComponent(frozen)}&lang=ko`);
+  const fig = accuracy.figure(trace, { step: 1 }, ko, theme);
+  const line = fig.data.at(-1);
+  assert.equal(line.line.dash, "dash");
+  assert.equal(line.name, `학습 중인 실행(40단계), ${ko.s2s_with}`);
+  assert.ok(fig.data.slice(0, -1).every((d) => !d.line.dash));
+  assert.ok(!accuracy.describe(trace, { step: 1 }, ko).includes("undefined"));
+});
+
 test("the alignment fills one row per output step with the API's weights, the task's alignment outlined", async () => {
   const { trace } = await traceOf("reverse-attention");
   for (let step = 0; step <= trace.T; step += 1) {

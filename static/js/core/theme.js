@@ -13,7 +13,7 @@
 export const COLOUR_NAMES = [
   "input", "hidden", "cell", "gate-i", "gate-f", "candidate", "gate-o", "gate-r", "gate-z", "gate-u", "prob", "target",
   "gradient", "grad-local", "grad-future", "bound", "jacobian", "clipped", "cut", "overflow", "attention",
-  "position", "negative", "current", "arch-rnn", "arch-lstm", "arch-gru", "arch-sgru", "arch-transformer",
+  "position", "negative", "current", "run", "arch-rnn", "arch-lstm", "arch-gru", "arch-sgru", "arch-transformer",
   "ink", "muted", "faint", "paper", "wash",
 ];
 

@@ -47,6 +47,8 @@ export class Seq2SeqSource extends FetchedSource {
     Object.assign(this.trace, { steps, summary, T: steps.length, nSteps: steps.length });
     this.notify();
     const params = new URLSearchParams({ task: meta.task });
+    // a lab run: its own line too, for the very weights just traced (run:<id>@<step>)
+    if (String(meta.checkpoint).startsWith("run:")) params.set("checkpoint", meta.checkpoint);
     if (this.opts.lang) params.set("lang", this.opts.lang);
     const accuracy = await this.request(`${SEQ2SEQ_API.accuracy}?${params}`, { headers: { Accept: "application/json" } });
     if (!accuracy) return;
