@@ -124,8 +124,9 @@ class TraceService:
             body = dumps(payload)
             t3 = time.perf_counter()
             timings = {"engine": (t1 - t0) * 1e3, "payload": (t2 - t1) * 1e3, "serialize": (t3 - t2) * 1e3}
-            # and the gzip copies of the body and its parts: together under half the body at level 1
-            entry = TraceEntry(knobs, payload, body, timings, 2 * len(body) + len(body) // 2 + _array_bytes(payload))
+            # the body, the stream's events (about as big) and the gzip copies of the body and the parts a
+            # GET asks for (all of them together 0.84 to 0.92 of the body at level 1, measured)
+            entry = TraceEntry(knobs, payload, body, timings, 3 * len(body) + _array_bytes(payload))
             with self._lock:
                 if self.cache_size and entry.nbytes <= self.cache_bytes:
                     self._cache[key] = entry
