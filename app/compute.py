@@ -34,16 +34,18 @@ from app.fair import CLIENT, FairPool, Refused
 from app.serialize import dumps, trace_payload
 
 
-@dataclass(frozen=True)
+@dataclass
 class TraceEntry:
     knobs: dict[str, Any]
     payload: dict[str, Any]  # app.serialize.trace_payload (numpy arrays; the stream and CSV cut from it)
     body: bytes  # the JSON response, serialised once for everyone who asks
     timings: dict[str, float]  # milliseconds: engine, payload, serialize (of the computation that made it)
-    nbytes: int  # what keeping it costs: the body, the stream's events (about as big), their gzip, the arrays
+    # what keeping it costs: the body, the stream's events (about as big), the arrays, and the gzip copies
+    # as TraceService.gzipped makes them (they grow it while the cache or a stream counts it)
+    nbytes: int
     events: dict[int | str, str] = field(default_factory=dict)  # SSE data by event id, serialised once, lazily
     gzipped: dict[str, bytes] = field(default_factory=dict)  # a GET answer's gzip by part, made once
-    _gzip_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    gzip_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one compression at a time
 
     def event(self, event_id: int | str, make: Callable[[], Any]) -> str:
         """An event's JSON, serialised by the first stream (or summary request) that needs it, for all."""
@@ -51,16 +53,6 @@ class TraceEntry:
         if raw is None:
             raw = self.events[event_id] = dumps(make()).decode()
         return raw
-
-    def gzip(self, part: str, raw: bytes, level: int) -> bytes:
-        """A part's gzip, made by the first request that accepts gzip, for everyone after it: a class
-        opening one lesson compresses its traces once, not once per student (a thread may wait here
-        while another makes it)."""
-        with self._gzip_lock:
-            packed = self.gzipped.get(part)
-            if packed is None:
-                packed = self.gzipped[part] = gzip.compress(raw, compresslevel=level, mtime=0)
-        return packed
 
 
 def _array_bytes(data: Any) -> int:
@@ -124,9 +116,7 @@ class TraceService:
             body = dumps(payload)
             t3 = time.perf_counter()
             timings = {"engine": (t1 - t0) * 1e3, "payload": (t2 - t1) * 1e3, "serialize": (t3 - t2) * 1e3}
-            # the body, the stream's events (about as big) and the gzip copies of the body and the parts a
-            # GET asks for (all of them together 0.84 to 0.92 of the body at level 1, measured)
-            entry = TraceEntry(knobs, payload, body, timings, 3 * len(body) + _array_bytes(payload))
+            entry = TraceEntry(knobs, payload, body, timings, 2 * len(body) + _array_bytes(payload))
             with self._lock:
                 if self.cache_size and entry.nbytes <= self.cache_bytes:
                     self._cache[key] = entry
@@ -225,6 +215,32 @@ class TraceService:
                 del self._streams[id(entry)]
                 if self._cache.get(cache_key(entry.knobs)) is not entry:
                     self._stream_only_bytes -= entry.nbytes
+
+    def gzipped(self, entry: TraceEntry, part: str, raw: bytes, level: int) -> bytes:
+        """A part of a trace gzipped by the first request that accepts gzip, kept for everyone after it (a
+        class opening one lesson compresses its traces once, not once per student). The copy counts
+        against the memory budget with its trace, and is kept only while the cache or a stream holds
+        the trace. In a thread; the class's other requests wait for the first one's copy."""
+        with entry.gzip_lock:
+            packed = entry.gzipped.get(part)
+            if packed is None:
+                packed = gzip.compress(raw, compresslevel=level, mtime=0)
+                self._keep_gzipped(entry, part, packed)
+        return packed
+
+    def _keep_gzipped(self, entry: TraceEntry, part: str, packed: bytes) -> None:
+        with self._lock:
+            cached = self._cache.get(cache_key(entry.knobs)) is entry
+            if not cached and id(entry) not in self._streams:
+                return  # gone from the cache: this request's copy only
+            entry.gzipped[part] = packed
+            entry.nbytes += len(packed)
+            if cached:
+                self._cached_bytes += len(packed)
+                while self._cached_bytes + self._stream_only_bytes > self.cache_bytes and len(self._cache) > 1:
+                    self._evict(next(iter(self._cache)))
+            else:
+                self._stream_only_bytes += len(packed)
 
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:

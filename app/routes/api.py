@@ -61,7 +61,8 @@ async def _gzipped(request: Request, entry: TraceEntry, part: str, response: Res
     body = bytes(response.body)
     if not wants_gzip(request, len(body)):
         return response
-    packed = await anyio.to_thread.run_sync(entry.gzip, part, body, GZIP_LEVEL)
+    traces = request.app.state.traces
+    packed = await anyio.to_thread.run_sync(traces.gzipped, entry, part, body, GZIP_LEVEL)
     keep = {k: v for k, v in response.headers.items() if k != "content-length"}
     return Response(packed, headers={**keep, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
 

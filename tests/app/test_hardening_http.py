@@ -45,8 +45,10 @@ def test_small_answers_and_clients_without_gzip_get_plain_bytes(client):
 
 def test_a_cached_trace_is_gzipped_once_for_every_client(client):
     """A class opening one lesson: the trace and its parts are compressed by the first request only."""
-    first = client.post("/api/trace", json=KNOBS, headers=GZIP)
+    client.post("/api/trace", json=KNOBS, headers={"Accept-Encoding": "identity"})
     [entry] = client.app.state.traces._cache.values()
+    plain_bytes = entry.nbytes
+    first = client.post("/api/trace", json=KNOBS, headers=GZIP)
     assert set(entry.gzipped) == {"body"}
     made = entry.gzipped["body"]
     again = client.post("/api/trace", json=KNOBS, headers=GZIP)
@@ -62,6 +64,10 @@ def test_a_cached_trace_is_gzipped_once_for_every_client(client):
     unchanged = client.get("/api/trace/summary", params=KNOBS,
                            headers={**GZIP, "If-None-Match": summary.headers["etag"]})
     assert unchanged.status_code == 304 and unchanged.content == b""
+    # the copies count against the memory budget with their trace
+    kept = sum(len(v) for v in entry.gzipped.values())
+    assert entry.nbytes == plain_bytes + kept
+    assert client.app.state.traces._cached_bytes == entry.nbytes
 
 
 def test_the_wire_bytes_shrink(live):

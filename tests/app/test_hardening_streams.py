@@ -115,7 +115,7 @@ def test_streaming_traces_count_against_the_memory_budget():
 
     async def entries():
         return [await service.trace(KnobBody(arch="lstm", text="memory " * 5, hidden_size=h).canonical())
-                for h in (26, 27, 28)]
+                for h in (34, 35, 36)]
 
     import asyncio
 
@@ -138,13 +138,13 @@ def test_streaming_traces_count_against_the_memory_budget():
 def test_a_new_stream_past_the_memory_budget_waits_briefly_then_gets_503():
     settings = Settings(workers=2, cache_size=16, device="cpu", cache_megabytes=1, stream_wait_s=0.3)
     with LiveServer(create_app(settings), _free_port()) as live:
-        slow = {"arch": "lstm", "text": "memory " * 5, "hidden_size": 26, "interval_ms": 2000}
+        slow = {"arch": "lstm", "text": "memory " * 5, "hidden_size": 34, "interval_ms": 2000}
         with httpx.Client(base_url=live.url, timeout=30) as http:
             with http.stream("GET", "/api/trace/stream", params=slow) as one, \
-                    http.stream("GET", "/api/trace/stream", params={**slow, "hidden_size": 27}) as two:
+                    http.stream("GET", "/api/trace/stream", params={**slow, "hidden_size": 35}) as two:
                 assert one.status_code == two.status_code == 200
                 started = time.monotonic()
-                third = http.get("/api/trace/stream", params={**slow, "hidden_size": 28})
+                third = http.get("/api/trace/stream", params={**slow, "hidden_size": 36})
                 assert third.status_code == 503 and third.json()["reason"] == "memory"
                 assert int(third.headers["retry-after"]) >= 1
                 assert 0.25 < time.monotonic() - started < 3
@@ -152,7 +152,7 @@ def test_a_new_stream_past_the_memory_budget_waits_briefly_then_gets_503():
         # the two slow streams are closed: their memory is free again
         assert _wait_for(lambda: live.traces.snapshot()["streaming"] == 0)
         with httpx.Client(base_url=live.url, timeout=30) as http:
-            fits_now = http.get("/api/trace/stream", params={**slow, "hidden_size": 28, "interval_ms": 0})
+            fits_now = http.get("/api/trace/stream", params={**slow, "hidden_size": 36, "interval_ms": 0})
             assert fits_now.status_code == 200
         assert live.traces.stats["refused_memory"] == 1
 
