@@ -67,7 +67,7 @@ def state_cross_field_rules(spec: dict[str, Any]) -> dict[str, Any]:
         for op in ops.values():
             _headers_are_never_null(op)
             codes = op.get("x-cross-field-rules")
-            if codes is None or (codes and isinstance(codes[0], dict)):
+            if codes is None:
                 continue
             rules = op["x-cross-field-rules"] = [stated(code) for code in codes]
             if rules:

@@ -10,9 +10,16 @@ from fastapi.responses import Response
 
 from app.deps import ServiceDep
 from app.http import revalidated
-from app.lab.memory import RUN_PREFIX
+from app.lab.memory import RUN_PREFIX, MemoryModels
 from app.rules import RUN_CHECKPOINT_RULES, states
-from app.seq2seq import AccuracyQuery, Seq2SeqBody, Seq2SeqQuery, accuracy_payload, trace_csv, trace_payload
+from app.seq2seq import (
+    AccuracyQuery,
+    Seq2SeqBody,
+    Seq2SeqQuery,
+    accuracy_payload,
+    trace_csv,
+    trace_payload,
+)
 from app.serialize import dumps
 
 router = APIRouter(prefix="/api/seq2seq", tags=["seq2seq"])
@@ -22,13 +29,19 @@ _UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
     422: {"description": "a knob is out of range or the source has a character outside a-z; `loc` names it"}}
 
 
+async def _frozen(request: Request, checkpoint: str | None,
+                  traces: ServiceDep) -> tuple[str | None, MemoryModels | None]:
+    """A training run of the lab (run:<id>) as its weights frozen at the current step (run:<id>@<step>),
+    with the lab's memory that holds them; any other checkpoint as it is."""
+    if not (checkpoint or "").startswith(RUN_PREFIX):
+        return checkpoint, None
+    lab = request.app.state.lab
+    return await traces.run(lab.freeze, checkpoint, "seq2seq"), lab.memory
+
+
 async def _payload(request: Request, knobs: Seq2SeqBody | Seq2SeqQuery, traces: ServiceDep) -> dict[str, Any]:
-    memory = None
-    if knobs.checkpoint.startswith(RUN_PREFIX):
-        # a training run of the reverse task: its weights frozen at the current step (run:<id>@<step>)
-        lab = request.app.state.lab
-        frozen = await traces.run(lab.freeze, knobs.checkpoint, "seq2seq")
-        knobs, memory = knobs.model_copy(update={"checkpoint": frozen}), lab.memory
+    checkpoint, memory = await _frozen(request, knobs.checkpoint, traces)
+    knobs = knobs.model_copy(update={"checkpoint": checkpoint})
     payload: dict[str, Any] = await traces.run(trace_payload, knobs, memory)
     traces.count("seq2seq_traces")
     return payload
@@ -70,10 +83,7 @@ async def get_accuracy(request: Request, knobs: Annotated[AccuracyQuery, Query()
     """Share of whole strings (`sequence`) and of characters (`character`) right under greedy decoding, per
     input length (`lengths`), for every checkpoint of `task`, on `count` held-out random strings per length;
     with `checkpoint=run:<id>`, the lab run's line too (`run: true`, its frozen name `run:<id>@<step>`)."""
-    memory = None
-    if knobs.checkpoint is not None:
-        lab = request.app.state.lab
-        frozen = await traces.run(lab.freeze, knobs.checkpoint, "seq2seq")
-        knobs, memory = knobs.model_copy(update={"checkpoint": frozen}), lab.memory
+    checkpoint, memory = await _frozen(request, knobs.checkpoint, traces)
+    knobs = knobs.model_copy(update={"checkpoint": checkpoint})
     payload: dict[str, Any] = await traces.run(accuracy_payload, knobs, memory)
     return revalidated(request, await traces.run(dumps, payload), "application/json")

@@ -79,14 +79,5 @@ export async function attachBenchRoom(api, { slot = null, open = false } = {}) {
     if (room.teacher) room.schedule();
   });
 
-  if (room.code) {
-    if (room.teacher) room.teach();
-    else room.join();
-    return room;
-  }
-  if (open) {
-    await room.open();
-    room.teach();
-  }
-  return room;
+  return room.start({ open });
 }

@@ -88,17 +88,8 @@ export function attachLabRoom(page) {
       }
     },
   });
-  if (room.code) {
-    if (room.teacher) teach();
-    else room.join();
-    return room;
-  }
+  if (room.code) return room.start({ teach });
   const header = root.querySelector(".lab-crumbs");
-  if (header) {
-    openButton(header, page.t, async () => {
-      await room.open();
-      teach();
-    });
-  }
+  if (header) openButton(header, page.t, () => room.start({ open: true, teach }));
   return room;
 }

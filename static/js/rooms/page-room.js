@@ -114,6 +114,19 @@ export class PageRoom {
 
   get teacher() { return Boolean(this.key); }
 
+  /** Teach or follow the room in ?room=, or (open: the teacher pressed the button) open one now.
+   *  teach: how this page starts teaching (default this.teach()). */
+  async start({ open = false, teach = () => this.teach() } = {}) {
+    if (this.code) {
+      if (this.teacher) teach();
+      else this.join();
+    } else if (open) {
+      await this.open();
+      teach();
+    }
+    return this;
+  }
+
   get following() { return Boolean(this.follower) && !this.key && !this.follower.exploring; }
 
   // ---- the teacher ----

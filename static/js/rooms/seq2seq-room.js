@@ -50,14 +50,5 @@ export async function attachSeq2SeqRoom(bench, { slot, open = false }) {
   });
   window.unrolledRoom = room;  // for the browser tests and the console
   bench.changes.add(() => { if (room.teacher) room.schedule(); });
-  if (room.code) {
-    if (room.teacher) room.teach();
-    else room.join();
-    return room;
-  }
-  if (open) {
-    await room.open();
-    room.teach();
-  }
-  return room;
+  return room.start({ open });
 }
